@@ -1,0 +1,1 @@
+export { listen, DEFAULT_PORT, type ListenOptions, type LockServer } from './server/listen.js';

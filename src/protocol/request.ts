@@ -1,0 +1,64 @@
+// Request lines are byte strings: the network layer decodes them as latin1 so
+// every byte maps to one char and replies echo names back byte for byte
+// (UTF-8 names, invalid UTF-8 and NUL bytes all round-trip unchanged).
+
+export interface Request {
+  /** The command word, case-sensitive as in glockd. */
+  cmd: string;
+  /** Everything after the first space or tab, trimmed; '' when absent. */
+  arg: string;
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB || c === CR;
+}
+
+/**
+ * Parses one request line (without its '\n'). Returns null for a blank line,
+ * which the protocol ignores without reply or count.
+ * Surrounding spaces, tabs and a trailing CR are trimmed; runs of spaces
+ * inside a name are kept, because names are data.
+ */
+export function parseRequest(line: string): Request | null {
+  let start = 0;
+  let end = line.length;
+  while (start < end && isBlank(line.charCodeAt(start))) start++;
+  while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
+  if (start === end) return null;
+  let sep = start;
+  while (sep < end) {
+    const c = line.charCodeAt(sep);
+    if (c === SPACE || c === TAB) break;
+    sep++;
+  }
+  const cmd = line.slice(start, sep);
+  if (sep === end) return { cmd, arg: '' };
+  let argStart = sep + 1;
+  while (argStart < end && isBlank(line.charCodeAt(argStart))) argStart++;
+  return { cmd, arg: line.slice(argStart, end) };
+}
+
+/** Splits "WORD rest" into the first word and the trimmed rest (for extension arguments). */
+export function splitWord(arg: string): [string, string] {
+  const i = arg.indexOf(' ');
+  if (i < 0) return [arg, ''];
+  return [arg.slice(0, i), arg.slice(i + 1).trim()];
+}
+
+/** A wait timeout argument in milliseconds: a whole number, or -1 for "forever". */
+export function parseWaitMs(word: string): number | null {
+  if (!/^(-1|\d{1,12})$/.test(word)) return null;
+  const ms = Number(word);
+  return ms < 0 ? Infinity : ms;
+}
+
+/** A maximum-holders argument: 0 means no maximum. */
+export function parseMax(word: string): number | null {
+  if (!/^\d{1,9}$/.test(word)) return null;
+  const n = Number(word);
+  return n === 0 ? Infinity : n;
+}

@@ -1,0 +1,216 @@
+import * as R from '../protocol/replies.js';
+import { parseMax, parseWaitMs, splitWord } from '../protocol/request.js';
+import type { ServerState } from './state.js';
+import type { Session } from './session.js';
+import { VERSION } from '../version.js';
+
+/** A reply, or null when the command waits and answers later through Session.answerWait. */
+export type Reply = string | null;
+
+interface Command {
+  readonly name: string;
+  /**
+   * How `q` shows its counter: always (the original counters), once used
+   * (iam, me, who, as glockd does), or never (our extensions, so that old
+   * clients see exactly the keys they know).
+   */
+  readonly stat: 'always' | 'used' | 'never';
+  /** Multi-line reply: ends with a terminator for connections that said `hello`. */
+  readonly multiline?: boolean;
+  readonly run: (srv: ServerState, s: Session, arg: string) => Reply;
+}
+
+export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping'] as const;
+
+// ---- exclusive locks ----
+
+function get(srv: ServerState, s: Session, name: string): Reply {
+  const ok = srv.table.get(s, name) !== 0;
+  if (ok) srv.log?.(`${s.label} obtained lock ${name}`);
+  return R.lockGet(ok, name);
+}
+
+function release(srv: ServerState, s: Session, name: string): Reply {
+  const ok = srv.table.release(s, name);
+  if (ok) srv.log?.(`${s.label} released lock ${name}`);
+  return R.lockRelease(ok, name);
+}
+
+function inspect(srv: ServerState, _s: Session, name: string): Reply {
+  return R.lockInspect(srv.table.exclusive.has(name), name);
+}
+
+function dumpExclusive(srv: ServerState, _s: Session, name: string): Reply {
+  if (!srv.features.dump) return R.DISABLED;
+  const table = srv.table.exclusive;
+  if (name !== '') {
+    const held = table.get(name);
+    return held ? R.pair(name, (held.owner as Session).label) : '';
+  }
+  let out = '';
+  for (const [lock, held] of table) out += R.pair(lock, (held.owner as Session).label);
+  return out;
+}
+
+// ---- shared locks ----
+
+function sharedGet(srv: ServerState, s: Session, name: string): Reply {
+  const count = srv.table.sharedGet(s, name);
+  srv.log?.(`${s.label} obtained shared lock ${name} (${count} holders)`);
+  return R.sharedGet(count, name);
+}
+
+function sharedRelease(srv: ServerState, s: Session, name: string): Reply {
+  const ok = srv.table.sharedRelease(s, name);
+  if (ok) srv.log?.(`${s.label} released shared lock ${name}`);
+  return R.sharedRelease(ok, name);
+}
+
+function sharedInspect(srv: ServerState, _s: Session, name: string): Reply {
+  return R.sharedInspect(srv.table.sharedCount(name), name);
+}
+
+function dumpShared(srv: ServerState, _s: Session, name: string): Reply {
+  if (!srv.features.dump) return R.DISABLED;
+  let out = '';
+  const lines = (lock: string, holders: Map<unknown, number>) => {
+    for (const holder of holders.keys()) out += R.pair(lock, (holder as Session).label);
+  };
+  if (name !== '') {
+    const holders = srv.table.shared.get(name);
+    if (holders) lines(name, holders);
+  } else {
+    for (const [lock, holders] of srv.table.shared) lines(lock, holders);
+  }
+  return out;
+}
+
+/** `dump` and `dump shared`: the whole table on one line, as JSON. */
+function dumpTable(srv: ServerState, _s: Session, what: string): Reply {
+  if (!srv.features.dump) return R.DISABLED;
+  const out: Record<string, unknown> = Object.create(null);
+  if (what === 'shared') {
+    for (const [lock, holders] of srv.table.shared) {
+      out[lock] = Array.from(holders.keys(), (h) => (h as Session).label);
+    }
+  } else {
+    for (const [lock, held] of srv.table.exclusive) out[lock] = (held.owner as Session).label;
+  }
+  return JSON.stringify(out) + '\n';
+}
+
+// ---- registry ----
+
+function me(_srv: ServerState, s: Session): Reply {
+  return R.me(s.address, s.label);
+}
+
+function iam(srv: ServerState, s: Session, name: string): Reply {
+  if (!srv.features.registry) return R.DISABLED;
+  srv.registry.register(s, name);
+  srv.log?.(`${s.address} is now called ${s.label}`);
+  return R.OK;
+}
+
+function who(srv: ServerState, _s: Session, name: string): Reply {
+  if (!srv.features.dump || !srv.features.registry) return R.DISABLED;
+  let out = '';
+  for (const [session, registered] of srv.registry.entries()) {
+    if (name === '' || name === registered) out += R.pair(session.address, registered);
+  }
+  return out;
+}
+
+// ---- stats ----
+
+function stats(srv: ServerState): Reply {
+  const rows: [string, number][] = [
+    ['connections', srv.counters.connections],
+    ['invalid_commands', srv.counters.invalidCommands],
+    ['locks', srv.table.exclusive.size],
+    ['orphans', srv.counters.orphans],
+    ['shared_locks', srv.table.shared.size],
+    ['shared_orphans', srv.counters.sharedOrphans],
+  ];
+  COMMAND_LIST.forEach((cmd, i) => {
+    const n = srv.counts[i];
+    if (cmd.stat === 'always' || (cmd.stat === 'used' && n > 0)) rows.push([`command_${cmd.name}`, n]);
+  });
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  let out = '';
+  for (const [key, value] of rows) out += R.stat(key, value);
+  return out;
+}
+
+// ---- extensions (docs/protocol.md) ----
+
+function hello(_srv: ServerState, s: Session): Reply {
+  s.ext = true;
+  return R.hello(VERSION, CAPABILITIES);
+}
+
+function ping(): Reply {
+  return R.PONG;
+}
+
+/** `wg MS NAME`: exclusive get, waiting in line up to MS milliseconds (-1: forever). */
+function waitGet(srv: ServerState, s: Session, arg: string): Reply {
+  const [msWord, name] = splitWord(arg);
+  const ms = parseWaitMs(msWord);
+  if (ms === null) return R.badArgument('wg', 'expected "wg MS NAME" with MS a whole number or -1');
+  const token = srv.table.get(s, name);
+  if (token !== 0) {
+    srv.log?.(`${s.label} obtained lock ${name}`);
+    return R.grant(1, token, name);
+  }
+  if (ms === 0) return R.lockGet(false, name);
+  srv.table.enqueue(s, name, false);
+  srv.log?.(`${s.label} waits for lock ${name}`);
+  s.waitMs = ms;
+  return null;
+}
+
+/** `wsg MAX MS NAME`: shared get admitted only while fewer than MAX hold it (0: no maximum), waiting in line up to MS. */
+function waitSharedGet(srv: ServerState, s: Session, arg: string): Reply {
+  const [maxWord, rest] = splitWord(arg);
+  const [msWord, name] = splitWord(rest);
+  const max = parseMax(maxWord);
+  const ms = parseWaitMs(msWord);
+  if (max === null || ms === null) {
+    return R.badArgument('wsg', 'expected "wsg MAX MS NAME" with MAX a whole number and MS a whole number or -1');
+  }
+  const count = srv.table.sharedTryGet(s, name, max);
+  if (count !== 0) {
+    srv.log?.(`${s.label} obtained shared lock ${name} (${count} holders)`);
+    return R.sharedGrant(count, srv.table.sharedToken(s, name), name);
+  }
+  if (ms === 0) return R.sharedRefused(name);
+  srv.table.enqueue(s, name, true, max);
+  srv.log?.(`${s.label} waits for shared lock ${name} (max ${max})`);
+  s.waitMs = ms;
+  return null;
+}
+
+/** The one dispatch table. Order is irrelevant to the protocol; `q` sorts its keys. */
+export const COMMAND_LIST: readonly Command[] = [
+  { name: 'g', stat: 'always', run: get },
+  { name: 'r', stat: 'always', run: release },
+  { name: 'i', stat: 'always', run: inspect },
+  { name: 'd', stat: 'always', multiline: true, run: dumpExclusive },
+  { name: 'dump', stat: 'always', run: dumpTable },
+  { name: 'sg', stat: 'always', run: sharedGet },
+  { name: 'sr', stat: 'always', run: sharedRelease },
+  { name: 'si', stat: 'always', run: sharedInspect },
+  { name: 'sd', stat: 'always', multiline: true, run: dumpShared },
+  { name: 'q', stat: 'always', multiline: true, run: stats },
+  { name: 'me', stat: 'used', run: me },
+  { name: 'iam', stat: 'used', run: iam },
+  { name: 'who', stat: 'used', multiline: true, run: who },
+  { name: 'hello', stat: 'never', run: hello },
+  { name: 'ping', stat: 'never', run: ping },
+  { name: 'wg', stat: 'never', run: waitGet },
+  { name: 'wsg', stat: 'never', run: waitSharedGet },
+];
+
+/** Command word to index in COMMAND_LIST (a Map: command words are client data, `__proto__` included). */
+export const COMMANDS = new Map(COMMAND_LIST.map((cmd, i) => [cmd.name, i]));

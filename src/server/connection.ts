@@ -1,0 +1,154 @@
+import type { Socket } from 'node:net';
+import { execute } from './dispatch.js';
+import { lockGet, sharedRefused } from '../protocol/replies.js';
+import { Session } from './session.js';
+import type { ServerState } from './state.js';
+
+export interface ConnectionLimits {
+  /** Longest request line in bytes; a longer one closes the connection. */
+  maxLine: number;
+  /** Unsent reply bytes above which we stop reading from the client until it drains. */
+  maxPendingOutput: number;
+  /** How long output may stay above maxPendingOutput without draining before we cut the client off (ms). */
+  writeTimeout: number;
+  /** TCP keepalive idle time before the first probe (ms). */
+  keepAlive: number;
+}
+
+/**
+ * Framing and backpressure for one socket: splits input into lines, runs
+ * them in order, and sends the replies to one read in one write.
+ */
+export class Connection {
+  readonly session: Session;
+  /** Received bytes not yet run: a partial line, or lines held back while blocked. */
+  private input = '';
+  /** A command is waiting for a lock: later lines wait their turn. */
+  private blocked = false;
+  /** Stopped reading because the client is not reading our replies. */
+  private throttled = false;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly srv: ServerState,
+    private readonly socket: Socket,
+    address: string,
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.session = new Session(address, (reply) => this.answerWait(reply));
+    srv.counters.connections++;
+    srv.log?.(`${address} connected`);
+    if (socket.remoteFamily) socket.setKeepAlive(true, limits.keepAlive);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => {}); // 'close' follows and does the cleanup
+    socket.on('close', () => this.onClose());
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    // latin1: one char per byte, so names round-trip byte for byte.
+    const text = chunk.toString('latin1');
+    this.input = this.input === '' ? text : this.input + text;
+    this.run();
+  }
+
+  /** Runs every complete line we may run now, then sends their replies in one write. */
+  private run(): void {
+    if (this.closed) return;
+    const srv = this.srv;
+    const socket = this.socket;
+    const input = this.input;
+    let out = '';
+    let start = 0;
+    while (!this.blocked) {
+      const nl = input.indexOf('\n', start);
+      if (nl < 0) break;
+      const reply = execute(srv, this.session, input.slice(start, nl));
+      start = nl + 1;
+      if (reply === null) {
+        this.startWait();
+      } else if (reply !== '') {
+        out += reply;
+        if (socket.writableLength + out.length > this.limits.maxPendingOutput) {
+          this.throttle();
+          break;
+        }
+      }
+    }
+    this.input = start === 0 ? input : input.slice(start);
+    if (out !== '') socket.write(out, 'latin1');
+    srv.flushGrants();
+    this.checkLineLength();
+  }
+
+  private checkLineLength(): void {
+    const max = this.limits.maxLine;
+    if (this.input.length <= max) return;
+    // Lines held back while blocked are fine; only a single overlong line is not.
+    const nl = this.input.indexOf('\n');
+    if (nl >= 0 && nl <= max) {
+      if (this.input.length > 16 * max && !this.socket.isPaused()) this.socket.pause();
+      return;
+    }
+    this.srv.log?.(`${this.session.label} sent a line longer than ${max} bytes; closing the connection`);
+    console.error(`lockd-server: ${this.session.address}: request line longer than ${max} bytes, connection closed`);
+    this.socket.destroy();
+  }
+
+  private startWait(): void {
+    this.blocked = true;
+    const ms = this.session.waitMs;
+    if (ms !== Infinity) {
+      this.waitTimer = setTimeout(() => {
+        this.waitTimer = null;
+        const waiter = this.session.waiter!;
+        this.srv.giveUp(waiter);
+        this.answerWait(waiter.shared ? sharedRefused(waiter.name) : lockGet(false, waiter.name));
+      }, ms);
+    }
+  }
+
+  /** The deferred reply of a waiting command: send it now, then go on with held-back lines. */
+  private answerWait(reply: string): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    this.blocked = false;
+    if (this.closed) return;
+    this.socket.write(reply, 'latin1');
+    if (this.input.indexOf('\n') >= 0) setImmediate(() => this.run());
+    else if (this.socket.isPaused() && !this.throttled) this.socket.resume();
+  }
+
+  private throttle(): void {
+    this.throttled = true;
+    this.socket.pause();
+    this.stallTimer ??= setTimeout(() => {
+      this.srv.log?.(`${this.session.label} has not read its replies for ${this.limits.writeTimeout} ms; closing`);
+      this.socket.destroy();
+    }, this.limits.writeTimeout);
+  }
+
+  private onDrain(): void {
+    if (!this.throttled) return;
+    this.throttled = false;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    this.socket.resume();
+    this.run();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.srv.drop(this.session);
+  }
+}

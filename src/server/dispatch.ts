@@ -1,0 +1,22 @@
+import { parseRequest } from '../protocol/request.js';
+import { END, unknown } from '../protocol/replies.js';
+import { COMMANDS, COMMAND_LIST, type Reply } from './commands.js';
+import type { ServerState } from './state.js';
+import type { Session } from './session.js';
+
+/** Runs one request line: its reply ('' for none), or null when it waits. */
+export function execute(srv: ServerState, s: Session, line: string): Reply {
+  const req = parseRequest(line);
+  if (req === null) return '';
+  const index = COMMANDS.get(req.cmd);
+  if (index === undefined) {
+    srv.counters.invalidCommands++;
+    srv.log?.(`${s.label} sent an unknown command ${JSON.stringify(req.cmd)}`);
+    return s.ext ? unknown(req.cmd) : '';
+  }
+  srv.counts[index]++;
+  const cmd = COMMAND_LIST[index];
+  const reply = cmd.run(srv, s, req.arg);
+  if (reply !== null && cmd.multiline && s.ext) return reply + END;
+  return reply;
+}

@@ -1,0 +1,145 @@
+import net from 'node:net';
+import fs from 'node:fs';
+import { Connection, type ConnectionLimits } from './connection.js';
+import { ServerState, type Log } from './state.js';
+import { COMMAND_LIST } from './commands.js';
+import { formatAddress } from '../util/address.js';
+
+export interface ListenOptions {
+  /** TCP port (0 for any free one) and optional host; both unset and no unix means port 9999. */
+  port?: number;
+  host?: string;
+  /** Unix socket path; an existing socket file there is replaced. */
+  unix?: string;
+  /** Switch off `d`, `sd`, `dump` and `who` (they answer `0 disabled`). */
+  disableDump?: boolean;
+  /** Switch off `iam` and `who`. */
+  disableRegistry?: boolean;
+  /** Receives a line for every connect, grant, release and orphan. */
+  log?: Log;
+  limits?: Partial<ConnectionLimits>;
+}
+
+export const DEFAULT_PORT = 9999;
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  maxLine: 64 * 1024,
+  maxPendingOutput: 256 * 1024,
+  writeTimeout: 60_000,
+  keepAlive: 15_000,
+};
+
+export interface LockServer {
+  /** Where TCP listens, if it does. */
+  readonly tcp: { host: string; port: number } | null;
+  readonly unix: string | null;
+  /** Live connections. */
+  readonly connections: number;
+  /** Stops accepting, half-closes idle clients' sockets, and resolves once every client has gone. */
+  close(): Promise<void>;
+  /** Stops accepting and drops every client at once. */
+  destroy(): Promise<void>;
+}
+
+/** Starts a lock server; resolves once every listener is ready, rejects if one cannot listen. */
+export async function listen(options: ListenOptions = {}): Promise<LockServer> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const srv = new ServerState(
+    { dump: !options.disableDump, registry: !options.disableRegistry },
+    options.log ?? null,
+    COMMAND_LIST.length,
+  );
+  const live = new Set<Connection>();
+  let whenEmpty: (() => void) | null = null;
+  let unixCount = 0;
+
+  const accept = (socket: net.Socket) => {
+    const address = socket.remoteAddress
+      ? formatAddress(socket.remoteAddress, socket.remotePort!)
+      : `unix:${++unixCount}`;
+    const conn = new Connection(srv, socket, address, limits);
+    live.add(conn);
+    socket.once('close', () => {
+      live.delete(conn);
+      if (live.size === 0) whenEmpty?.();
+    });
+  };
+
+  const servers: net.Server[] = [];
+  const wantTcp = options.port !== undefined || options.host !== undefined || options.unix === undefined;
+  let tcp: LockServer['tcp'] = null;
+  try {
+    if (wantTcp) {
+      const server = net.createServer({ noDelay: true }, accept);
+      servers.push(server);
+      await bind(server, { port: options.port ?? DEFAULT_PORT, host: options.host });
+      const a = server.address() as net.AddressInfo;
+      tcp = { host: a.address, port: a.port };
+    }
+    if (options.unix !== undefined) {
+      await removeStaleSocket(options.unix);
+      const server = net.createServer(accept);
+      servers.push(server);
+      await bind(server, { path: options.unix });
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    throw err;
+  }
+
+  const stopAccepting = () =>
+    Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  const allGone = () =>
+    new Promise<void>((resolve) => {
+      if (live.size === 0) resolve();
+      else whenEmpty = resolve;
+    });
+
+  return {
+    tcp,
+    unix: options.unix ?? null,
+    get connections() {
+      return live.size;
+    },
+    async close() {
+      const stopped = stopAccepting();
+      await allGone();
+      await stopped;
+    },
+    async destroy() {
+      const stopped = stopAccepting();
+      for (const conn of live) conn.destroy();
+      await allGone();
+      await stopped;
+    },
+  };
+}
+
+function bind(server: net.Server, where: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** A socket file left by a server that died is replaced; a live one or any other file is not. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(path);
+  } catch {
+    return;
+  }
+  // Not a socket, or one somebody still answers on: listen() fails with EADDRINUSE, which is right.
+  if (!stat.isSocket()) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
+  if (!live) fs.unlinkSync(path);
+}

@@ -1,0 +1,25 @@
+import { Owner } from '../locks/lock-table.js';
+
+/** One client connection's protocol state: its lock holdings (as Owner), address and name. */
+export class Session extends Owner {
+  /** Registered name (`iam`), or null for none. */
+  name: string | null = null;
+  /** Set by `hello`: multi-line replies end with a terminator and unknown commands are answered. */
+  ext = false;
+  /** Set by a waiting command that returned no reply yet: how long it may wait (ms, Infinity). */
+  waitMs = 0;
+
+  constructor(
+    /** IP:PORT, [v6]:PORT or unix:N; also the default name. */
+    readonly address: string,
+    /** Sends the deferred reply of a waiting command and lets the connection go on. */
+    readonly answerWait: (reply: string) => void,
+  ) {
+    super();
+  }
+
+  /** What dumps show for this connection. */
+  get label(): string {
+    return this.name ?? this.address;
+  }
+}

@@ -1,0 +1,63 @@
+import { LockTable, type Waiter } from '../locks/lock-table.js';
+import { Registry } from './registry.js';
+import { Counters } from './stats.js';
+import type { Session } from './session.js';
+import { grant, sharedGrant } from '../protocol/replies.js';
+
+export interface Features {
+  /** `d`, `sd`, `dump`, `who` answer (else `0 disabled`). */
+  dump: boolean;
+  /** `iam` and `who` answer (else `0 disabled`). */
+  registry: boolean;
+}
+
+export type Log = (message: string) => void;
+
+/** Everything one server shares between its connections. No I/O here either. */
+export class ServerState {
+  readonly table = new LockTable(Date.now() * 1000);
+  readonly registry = new Registry();
+  readonly counters = new Counters();
+  /** Times each command ran, indexed like COMMAND_LIST. */
+  readonly counts: number[];
+
+  constructor(
+    readonly features: Features,
+    /** Verbose log, or null when quiet. */
+    readonly log: Log | null,
+    commandCount: number,
+  ) {
+    this.counts = new Array<number>(commandCount).fill(0);
+  }
+
+  /** Answers every waiter the last table operation granted. */
+  flushGrants(): void {
+    const granted = this.table.granted;
+    if (granted.length === 0) return;
+    for (let i = 0; i < granted.length; i++) {
+      const w = granted[i];
+      const session = w.owner as Session;
+      this.log?.(`${session.label} obtained ${w.shared ? 'shared lock' : 'lock'} ${w.name} after waiting`);
+      session.answerWait(w.shared ? sharedGrant(w.count, w.token, w.name) : grant(1, w.token, w.name));
+    }
+    granted.length = 0;
+  }
+
+  /** A waiter gave up (timeout): leave the queue, then let those behind it in. */
+  giveUp(waiter: Waiter): void {
+    this.table.cancel(waiter);
+    this.flushGrants();
+  }
+
+  drop(session: Session): void {
+    const { orphans, sharedOrphans } = this.table.drop(session);
+    this.counters.orphans += orphans;
+    this.counters.sharedOrphans += sharedOrphans;
+    this.registry.forget(session);
+    this.counters.connections--;
+    if (this.log && orphans + sharedOrphans > 0) {
+      this.log(`${session.label} disconnected, orphaning ${orphans} lock(s) and ${sharedOrphans} shared lock(s)`);
+    } else this.log?.(`${session.label} disconnected`);
+    this.flushGrants();
+  }
+}
