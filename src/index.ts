@@ -1,1 +1,11 @@
-export { listen, DEFAULT_PORT, type ListenOptions, type LockServer } from './server/listen.js';
+export { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type LockServer } from './server/listen.js';
+export {
+  connect,
+  Client,
+  type Target,
+  type Timeouts,
+  type AcquireOptions,
+  type Grant,
+  type ServerInfo,
+} from './client/client.js';
+export { LockdError, type LockdErrorCode } from './client/errors.js';

@@ -1,0 +1,427 @@
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { LockdError } from './errors.js';
+import { Fifo } from './fifo.js';
+import { parseEndpoint, type Endpoint } from '../util/address.js';
+import { parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
+import { pollAcquire } from './poll-acquire.js';
+
+export type Target = { tcp: string } | { unix: string } | string;
+
+export interface Timeouts {
+  /** Give up connecting (and the hello handshake) after this many ms. Default 10000. */
+  connect?: number;
+  /** Fail a request whose reply takes longer than this many ms (0: never, the default). The connection is closed then, since later replies would be out of step. */
+  request?: number;
+}
+
+export interface AcquireOptions {
+  /** A shared (counted) lock rather than an exclusive one. */
+  shared?: boolean;
+  /** Shared only: never more than this many holders. */
+  max?: number;
+  /** How long to wait for the lock in ms: 0 tries once (default), Infinity waits for ever. */
+  wait?: number;
+}
+
+export interface Grant {
+  /** Holders right after the grant (1 for exclusive locks). */
+  count: number;
+  /** Fencing token: grows with every grant, across server restarts. null from an old server. */
+  token: number | null;
+}
+
+/** What the server said to the handshake. */
+export interface ServerInfo {
+  /** The server speaks our extensions (see docs/protocol.md); false for glockd and the original lockd. */
+  extended: boolean;
+  capabilities: string[];
+  /** This connection as the server names it (IP:PORT or unix:N). */
+  address: string;
+}
+
+/** A request waiting for its reply lines. */
+interface Pending {
+  lines: string[];
+  /** Whether the reply is complete once `line` is added (null: after one line). */
+  until: ((lines: string[]) => boolean) | null;
+  /** Multi-line reply: ends at a terminator line, which is not kept. */
+  multi: boolean;
+  resolve: (lines: string[]) => void;
+  reject: (err: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
+/**
+ * A connection to a lock server. Locks live as long as it does.
+ * Calls may be made at once: they are sent when the connection is up, and
+ * replies are matched to calls in order.
+ */
+export class Client extends EventEmitter {
+  private readonly socket: net.Socket;
+  private readonly pending = new Fifo<Pending>();
+  /** Calls made before the handshake finished. */
+  private queued: (() => void)[] | null = [];
+  private out = '';
+  private partial = '';
+  private closed = false;
+  /** Why the connection failed, for every call it fails. */
+  private failure: LockdError | null = null;
+  private info: ServerInfo | null = null;
+  /** Our current name, to recognise the `me` sentinel that ends multi-line replies from an old server. */
+  private name = '';
+  private readonly ready: Promise<ServerInfo>;
+  private readonly requestTimeout: number;
+
+  constructor(endpoint: Endpoint, timeouts: Timeouts = {}) {
+    super();
+    this.requestTimeout = timeouts.request ?? 0;
+    this.socket = 'path' in endpoint ? net.connect(endpoint.path) : net.connect(endpoint.port, endpoint.host);
+    this.socket.setNoDelay(true);
+    this.socket.setEncoding('utf8');
+    this.socket.on('data', (text: string) => this.onData(text));
+    this.socket.on('error', (err: Error) => {
+      this.failure ??=
+        err instanceof LockdError
+          ? err
+          : new LockdError(`lock server connection failed: ${err.message}`, 'ECONNECT', { cause: err });
+    });
+    this.socket.on('close', () => this.onClose());
+    this.ready = this.handshake(timeouts.connect ?? DEFAULT_CONNECT_TIMEOUT);
+    // The handshake's failure reaches callers through their own calls and 'error'.
+    this.ready.catch((err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+  }
+
+  /** Resolves when connected and the server's abilities are known. */
+  connected(): Promise<ServerInfo> {
+    return this.ready;
+  }
+
+  get serverInfo(): ServerInfo | null {
+    return this.info;
+  }
+
+  private async handshake(timeout: number): Promise<ServerInfo> {
+    const socket = this.socket;
+    const timer = setTimeout(() => {
+      socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
+    }, timeout);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('close', () => reject(this.closedError()));
+      });
+      // An old server ignores `hello` (no reply), so `me` right behind it tells
+      // the two apart without a timeout: the reply is one line or two.
+      const [first, second] = await this.request('hello\nme\n', (lines) =>
+        lines.length === 2 || parseHello(lines[0]) === null,
+      );
+      const caps = parseHello(first);
+      const me = parseMe(caps ? second : first);
+      if (!me) throw new LockdError(`unexpected handshake reply from the lock server: ${first}`, 'EPROTOCOL');
+      this.name = me.name;
+      this.info = { extended: caps !== null, capabilities: caps ?? [], address: me.address };
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    const queued = this.queued!;
+    this.queued = null;
+    for (const send of queued) send();
+    this.emit('connect');
+    return this.info;
+  }
+
+  // ---- exclusive locks ----
+
+  /** Takes an exclusive lock: resolves 1, or rejects ELOCKBUSY when another connection holds it. */
+  get(name: string): Promise<number> {
+    return this.simple('g', name, 'ELOCKBUSY');
+  }
+
+  /** Releases an exclusive lock: resolves 1, or rejects ENOTHELD. */
+  release(name: string): Promise<number> {
+    return this.simple('r', name, 'ENOTHELD');
+  }
+
+  /** 1 when anyone holds the lock, else 0. */
+  inspect(name: string): Promise<number> {
+    return this.simple('i', name, null);
+  }
+
+  /** All exclusive locks as { name: holder }, or with a name, its holder (null when free). */
+  dump(): Promise<Record<string, string>>;
+  dump(name: string): Promise<string | null>;
+  async dump(name?: string): Promise<Record<string, string> | string | null> {
+    const locks: Record<string, string> = Object.create(null);
+    for (const [lock, holder] of await this.pairs(name ? `d ${name}` : 'd', 'dump')) locks[lock] = holder;
+    return name ? (locks[name] ?? null) : locks;
+  }
+
+  // ---- shared locks ----
+
+  /** Joins a shared lock: resolves to the number of holders now, this one included. */
+  getShared(name: string): Promise<number> {
+    return this.simple('sg', name, null);
+  }
+
+  releaseShared(name: string): Promise<number> {
+    return this.simple('sr', name, 'ENOTHELD');
+  }
+
+  /** The number of holders of a shared lock. */
+  inspectShared(name: string): Promise<number> {
+    return this.simple('si', name, null);
+  }
+
+  /** All shared locks as { name: [holders] }, or with a name, its holders. */
+  dumpShared(): Promise<Record<string, string[]>>;
+  dumpShared(name: string): Promise<string[]>;
+  async dumpShared(name?: string): Promise<Record<string, string[]> | string[]> {
+    const locks: Record<string, string[]> = Object.create(null);
+    for (const [lock, holder] of await this.pairs(name ? `sd ${name}` : 'sd', 'dump')) {
+      (locks[lock] ??= []).push(holder);
+    }
+    return name ? (locks[name] ?? []) : locks;
+  }
+
+  // ---- registry and stats ----
+
+  /** This connection's address and registered name (the address again when it has none). */
+  async getName(): Promise<{ address: string; name: string }> {
+    const line = await this.line('me');
+    const me = parseMe(line);
+    if (!me) throw new LockdError(`unexpected reply to me: ${line}`, 'EPROTOCOL');
+    return me;
+  }
+
+  /** Registers a name for this connection ('' resets it to the address). */
+  async setName(name: string): Promise<void> {
+    checkName(name);
+    // Track our name as the reply arrives (not after an await), so that the
+    // `me` sentinel of a multi-line request pipelined right behind matches.
+    const [line] = await this.send(`iam ${name}\n`, (lines) => {
+      if (lines[0] === '1 ok') this.name = name === '' ? this.info!.address : name;
+      return true;
+    });
+    if (line !== '1 ok') throw disabledOr(line, 'The registry feature of the lockd server is disabled.');
+  }
+
+  /** Registered names as { name: address }, or with a name, the address registered under it last (null if none). */
+  listClients(): Promise<Record<string, string>>;
+  listClients(name: string): Promise<string | null>;
+  async listClients(name?: string): Promise<Record<string, string> | string | null> {
+    const clients: Record<string, string> = Object.create(null);
+    const msg = 'The dump and/or registry features of the lockd server are disabled.';
+    for (const [address, registered] of await this.pairs(name ? `who ${name}` : 'who', msg)) {
+      clients[registered] = address;
+    }
+    return name ? (clients[name] ?? null) : clients;
+  }
+
+  /** The server's counters (`q`) as numbers. */
+  async getStats(): Promise<Record<string, number>> {
+    const stats: Record<string, number> = {};
+    for (const line of await this.multi('q')) {
+      const [key, value] = splitPair(line);
+      stats[key] = Number(value);
+    }
+    return stats;
+  }
+
+  // ---- extensions, with fallbacks for old servers ----
+
+  /**
+   * Takes a lock, waiting in line on the server if asked to. Against an old
+   * server it polls with backoff instead, and enforces `max` by joining,
+   * comparing and leaving again. Rejects ELOCKBUSY when busy or timed out.
+   */
+  async acquire(name: string, options: AcquireOptions = {}): Promise<Grant> {
+    checkName(name);
+    const info = await this.ready;
+    const wait = options.wait ?? 0;
+    if (!info.extended) return pollAcquire(this, name, options);
+    const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(wait));
+    const line = options.shared
+      ? await this.line(`wsg ${options.max ?? 0} ${ms} ${name}`)
+      : await this.line(`wg ${ms} ${name}`);
+    const grant = parseGrant(line);
+    if (!grant) {
+      const [n, text] = splitStatus(line);
+      if (n !== 0) throw new LockdError(`unexpected reply: ${line}`, 'EPROTOCOL');
+      throw new LockdError(text, 'ELOCKBUSY');
+    }
+    return grant;
+  }
+
+  /** Round trip to the server: proves the connection and the server are alive. Resolves to ms taken. */
+  async ping(): Promise<number> {
+    const info = await this.ready;
+    const start = performance.now();
+    // An old server has no ping; `me` is the cheapest command it answers.
+    await this.line(info.extended ? 'ping' : 'me');
+    return performance.now() - start;
+  }
+
+  /** Closes the connection; the server releases every lock it held. */
+  disconnect(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.end();
+    });
+  }
+
+  /** Drops the connection at once (no FIN handshake wait). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- plumbing ----
+
+  private closedError(): LockdError {
+    return this.failure ?? new LockdError('the connection to the lock server is closed', 'ECONNCLOSED');
+  }
+
+  private async simple(cmd: string, name: string, failure: 'ELOCKBUSY' | 'ENOTHELD' | null): Promise<number> {
+    checkName(name);
+    const line = await this.line(`${cmd} ${name}`);
+    const [n, text] = splitStatus(line);
+    if (Number.isNaN(n)) throw new LockdError(`unexpected reply to ${cmd}: ${line}`, 'EPROTOCOL');
+    if (n === 0 && failure) throw new LockdError(text, failure);
+    return n;
+  }
+
+  private async pairs(command: string, disabledMessage: string): Promise<[string, string][]> {
+    const lines = await this.multi(command);
+    if (lines.length === 1 && lines[0] === '0 disabled') {
+      throw new LockdError(disabledMessage === 'dump' ? 'The dump feature of the lockd server is disabled.' : disabledMessage, 'EDISABLED');
+    }
+    return lines.map(splitPair);
+  }
+
+  /** Sends one request line and resolves to its one reply line. */
+  private async line(request: string): Promise<string> {
+    return (await this.send(`${request}\n`, null))[0];
+  }
+
+  /** Sends a request with a multi-line reply and resolves to its lines. */
+  private multi(request: string): Promise<string[]> {
+    return this.send(`${request}\n`, null, true);
+  }
+
+  /** Sends at once, or once the handshake is done. */
+  private send(text: string, until: Pending['until'], multi = false): Promise<string[]> {
+    if (this.queued === null || this.closed) return this.request(text, until, multi);
+    return new Promise((resolve, reject) => {
+      this.queued!.push(() => this.request(text, until, multi).then(resolve, reject));
+    });
+  }
+
+  /** Writes a request (batched with others made in the same tick) and queues for its reply. */
+  private request(text: string, until: Pending['until'], multi = false): Promise<string[]> {
+    if (this.closed) return Promise.reject(this.closedError());
+    // From an old server a multi-line reply has no end: `me` behind it marks the end.
+    if (multi && !this.info!.extended) text += 'me\n';
+    return new Promise((resolve, reject) => {
+      const p: Pending = { lines: [], until, multi, resolve, reject };
+      if (this.requestTimeout > 0 && this.info) {
+        p.timer = setTimeout(() => {
+          this.socket.destroy(new LockdError(`no reply from the lock server within ${this.requestTimeout} ms`, 'ETIMEDOUT'));
+        }, this.requestTimeout);
+      }
+      this.pending.push(p);
+      if (this.out === '') queueMicrotask(() => this.flush());
+      this.out += text;
+    });
+  }
+
+  private flush(): void {
+    if (this.out === '' || this.closed) return;
+    this.socket.write(this.out);
+    this.out = '';
+  }
+
+  private onData(text: string): void {
+    let start = 0;
+    const data = this.partial === '' ? text : this.partial + text;
+    for (;;) {
+      const nl = data.indexOf('\n', start);
+      if (nl < 0) break;
+      let line = data.slice(start, nl);
+      start = nl + 1;
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      this.onLine(line);
+    }
+    this.partial = data.slice(start);
+  }
+
+  private onLine(line: string): void {
+    const p = this.pending.peek();
+    if (!p) return; // nothing asked: an old server's stray line
+    if (p.multi) {
+      if (this.endsMulti(line)) return this.complete(p);
+      p.lines.push(line);
+      return;
+    }
+    if (line === '' && !this.info?.extended) return; // old servers sometimes send blank lines
+    p.lines.push(line);
+    if (p.until === null || p.until(p.lines)) this.complete(p);
+  }
+
+  private endsMulti(line: string): boolean {
+    if (this.info!.extended) return line === '.';
+    return line === `1 ${this.info!.address} ${this.name}`;
+  }
+
+  private complete(p: Pending): void {
+    this.pending.shift();
+    if (p.timer) clearTimeout(p.timer);
+    p.resolve(p.lines);
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    const err = this.closedError();
+    for (const p of this.pending.drain()) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(err);
+    }
+    if (this.queued) {
+      const queued = this.queued;
+      this.queued = [];
+      for (const send of queued) send();
+    }
+    this.emit('close');
+  }
+}
+
+
+function disabledOr(line: string, message: string): LockdError {
+  return line === '0 disabled'
+    ? new LockdError(message, 'EDISABLED')
+    : new LockdError(`unexpected reply: ${line}`, 'EPROTOCOL');
+}
+
+function checkName(name: string): void {
+  if (/[\r\n]/.test(name)) throw new LockdError('a lock or client name cannot contain a line break', 'EINVAL');
+}
+
+/** Connects to a lock server at { tcp: 'host:port' }, { unix: path }, or 'host:port' / 'unix:path'. */
+export function connect(target: Target, timeouts?: Timeouts): Client {
+  let endpoint: Endpoint;
+  if (typeof target === 'string') endpoint = parseEndpoint(target);
+  else if ('unix' in target) endpoint = { path: target.unix };
+  else endpoint = parseEndpoint(target.tcp);
+  return new Client(endpoint, timeouts);
+}

@@ -1,0 +1,23 @@
+import { listen } from '../../dist/index.js';
+
+/** A server on a free loopback port. */
+export function start(options = {}) {
+  return listen({ port: 0, host: '127.0.0.1', ...options });
+}
+
+/** Waits until fn() is true, checking whenever the server may have changed: after each macrotask turn. */
+export async function until(fn, what = 'condition', limitMs = 5000) {
+  const started = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Parses `q` lines into an object. */
+export function statsOf(lines) {
+  return Object.fromEntries(lines.map((l) => {
+    const i = l.indexOf(': ');
+    return [l.slice(0, i), Number(l.slice(i + 2))];
+  }));
+}

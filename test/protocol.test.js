@@ -1,0 +1,186 @@
+// Every row of ../shared/protocol.md, byte for byte.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { start } from './helpers/server.js';
+import { Raw } from './helpers/raw.js';
+
+const test = suite('protocol');
+let server, a, b;
+
+test.before.each(async () => {
+  server = await start();
+  a = await Raw.open(server.tcp.port);
+  b = await Raw.open(server.tcp.port);
+});
+test.after.each(async () => {
+  await server.destroy();
+});
+
+test('g: success, again when already held, failure for another connection', async () => {
+  assert.is(await a.ask('g job'), '1 Lock Get Success: job');
+  assert.is(await a.ask('g job'), '1 Lock Get Success: job');
+  assert.is(await b.ask('g job'), '0 Lock Get Failure: job');
+});
+
+test('r: success for the holder, failure for others and for free locks', async () => {
+  await a.ask('g job');
+  assert.is(await b.ask('r job'), '0 Lock Release Failure: job');
+  assert.is(await a.ask('r job'), '1 Lock Release Success: job');
+  assert.is(await a.ask('r job'), '0 Lock Release Failure: job');
+  assert.is(await b.ask('g job'), '1 Lock Get Success: job');
+});
+
+test('i: held by anyone', async () => {
+  assert.is(await b.ask('i job'), '0 Lock Not Locked: job');
+  await a.ask('g job');
+  assert.is(await b.ask('i job'), '1 Lock Is Locked: job');
+  assert.is(await a.ask('i job'), '1 Lock Is Locked: job');
+});
+
+test('d: one NAME: HOLDER line per held lock; zero lines when none', async () => {
+  assert.equal(await b.askAll('d'), []);
+  await a.ask('g one');
+  await b.ask('g two');
+  assert.equal((await b.askAll('d')).sort(), [`one: ${a.address}`, `two: ${b.address}`]);
+});
+
+test('d NAME: the holder, or zero lines', async () => {
+  await a.ask('g one');
+  assert.equal(await b.askAll('d one'), [`one: ${a.address}`]);
+  assert.equal(await b.askAll('d nobody'), []);
+});
+
+test('dump: the exclusive table as one JSON line', async () => {
+  assert.is(await a.ask('dump'), '{}');
+  await a.ask('g one');
+  await b.ask('g two');
+  assert.equal(JSON.parse(await a.ask('dump')), { one: a.address, two: b.address });
+});
+
+test('sg: holders now, idempotent for the same connection', async () => {
+  assert.is(await a.ask('sg pool'), '1 Shared Lock Get Success: pool');
+  assert.is(await a.ask('sg pool'), '1 Shared Lock Get Success: pool');
+  assert.is(await b.ask('sg pool'), '2 Shared Lock Get Success: pool');
+});
+
+test('sr: success for a holder, failure otherwise', async () => {
+  await a.ask('sg pool');
+  assert.is(await b.ask('sr pool'), '0 Shared Lock Release Failure: pool');
+  assert.is(await a.ask('sr pool'), '1 Shared Lock Release Success: pool');
+  assert.is(await a.ask('sr pool'), '0 Shared Lock Release Failure: pool');
+});
+
+test('si: count for anyone, or not locked', async () => {
+  assert.is(await a.ask('si pool'), '0 Shared Lock Not Locked: pool');
+  await a.ask('sg pool');
+  await b.ask('sg pool');
+  assert.is(await a.ask('si pool'), '2 Shared Lock Is Locked: pool');
+  await b.ask('sr pool');
+  assert.is(await b.ask('si pool'), '1 Shared Lock Is Locked: pool');
+});
+
+test('sd and sd NAME: one line per (lock, holder) pair', async () => {
+  assert.equal(await a.askAll('sd'), []);
+  await a.ask('sg pool');
+  await b.ask('sg pool');
+  await b.ask('sg other');
+  assert.equal(await a.askAll('sd pool'), [`pool: ${a.address}`, `pool: ${b.address}`]);
+  assert.equal((await a.askAll('sd')).sort(), [`other: ${b.address}`, `pool: ${a.address}`, `pool: ${b.address}`].sort());
+  assert.equal(await a.askAll('sd nobody'), []);
+});
+
+test('dump shared: the shared table as one JSON line', async () => {
+  assert.is(await a.ask('dump shared'), '{}');
+  await a.ask('sg pool');
+  await b.ask('sg pool');
+  assert.equal(JSON.parse(await a.ask('dump shared')), { pool: [a.address, b.address] });
+});
+
+test('HOLDER is the registered name when there is one', async () => {
+  await a.ask('g job');
+  await a.ask('sg pool');
+  assert.is(await a.ask('iam backup-host'), '1 ok');
+  assert.equal(await b.askAll('d job'), ['job: backup-host']);
+  assert.equal(await b.askAll('sd pool'), ['pool: backup-host']);
+  assert.equal(JSON.parse(await b.ask('dump')), { job: 'backup-host' });
+});
+
+test('me: address and name; iam sets and resets', async () => {
+  assert.is(await a.ask('me'), `1 ${a.address} ${a.address}`);
+  assert.is(await a.ask('iam some name'), '1 ok');
+  assert.is(await a.ask('me'), `1 ${a.address} some name`);
+  assert.is(await a.ask('iam'), '1 ok');
+  assert.is(await a.ask('me'), `1 ${a.address} ${a.address}`);
+});
+
+test('who: registered connections, oldest registration first; who NAME filters', async () => {
+  assert.equal(await a.askAll('who'), []);
+  await b.ask('iam second');
+  await a.ask('iam first');
+  assert.equal(await a.askAll('who'), [`${b.address}: second`, `${a.address}: first`]);
+  assert.equal(await a.askAll('who first'), [`${a.address}: first`]);
+  assert.equal(await a.askAll('who nobody'), []);
+  await b.ask('iam');
+  assert.equal(await a.askAll('who'), [`${a.address}: first`]);
+});
+
+test('the worked example of the protocol reference', async () => {
+  assert.is(await a.ask('g job'), '1 Lock Get Success: job');
+  assert.is(await b.ask('g job'), '0 Lock Get Failure: job');
+  assert.is(await b.ask('i job'), '1 Lock Is Locked: job');
+  assert.is(await a.ask('sg pool'), '1 Shared Lock Get Success: pool');
+  assert.is(await b.ask('sg pool'), '2 Shared Lock Get Success: pool');
+  assert.is(await b.ask('si pool'), '2 Shared Lock Is Locked: pool');
+  assert.is(await a.ask('iam backup-host'), '1 ok');
+  assert.equal(await b.askAll('d job'), ['job: backup-host']);
+  await a.end();
+  // The server notices the close before it reads B's next line only if it
+  // has processed the close; wait until it has.
+  for (let i = 0; i < 100000; i++) if ((await b.ask("i job")) === "0 Lock Not Locked: job") break;
+  assert.is(await b.ask('g job'), '1 Lock Get Success: job');
+  assert.is(await b.ask('si pool'), '1 Shared Lock Is Locked: pool');
+});
+
+test('the empty string is a valid lock name', async () => {
+  assert.is(await a.ask('g'), '1 Lock Get Success: ');
+  assert.is(await b.ask('g '), '0 Lock Get Failure: ');
+  assert.is(await b.ask('i'), '1 Lock Is Locked: ');
+  assert.is(await a.ask('sg'), '1 Shared Lock Get Success: ');
+  assert.is(await a.ask('r'), '1 Lock Release Success: ');
+});
+
+test('blank lines: no reply, not counted', async () => {
+  a.send('\n\n   \n\r\n');
+  const stats = await a.askAll('q');
+  assert.ok(stats.includes('invalid_commands: 0'));
+});
+
+test('unknown command: no reply, counted in invalid_commands', async () => {
+  a.send('bogus\nG job\nlock job\n');
+  assert.is(await a.ask('i job'), '0 Lock Not Locked: job');
+  assert.ok((await a.askAll('q')).includes('invalid_commands: 3'));
+});
+
+test('names are data: __proto__, constructor, toString, spaces, UTF-8', async () => {
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'a  b c', 'zürich-λ-锁']) {
+    const wire = Buffer.from(name, 'utf8').toString('latin1');
+    assert.is(await a.ask(`i ${wire}`), `0 Lock Not Locked: ${wire}`, name);
+    assert.is(await a.ask(`g ${wire}`), `1 Lock Get Success: ${wire}`, name);
+    assert.is(await b.ask(`g ${wire}`), `0 Lock Get Failure: ${wire}`, name);
+    assert.is(await b.ask(`sg ${wire}`), `1 Shared Lock Get Success: ${wire}`, name);
+    assert.equal(await b.askAll(`d ${wire}`), [`${wire}: ${a.address}`], name);
+  }
+  const dump = JSON.parse(Buffer.from(await a.ask('dump'), 'latin1').toString('utf8'));
+  assert.is(Object.keys(dump).length, 6);
+  assert.is(dump['zürich-λ-锁'], a.address);
+  assert.is(dump.__proto__, a.address);
+  assert.is(await a.ask('iam __proto__'), '1 ok');
+  assert.equal(await b.askAll('who __proto__'), [`${a.address}: __proto__`]);
+});
+
+test('command words are data too: __proto__ and toString are unknown commands', async () => {
+  a.send('__proto__\ntoString x\nconstructor\nhasOwnProperty g\n');
+  assert.ok((await a.askAll('q')).includes('invalid_commands: 4'));
+});
+
+test.run();
