@@ -159,9 +159,9 @@ export class Client extends EventEmitter {
   dump(): Promise<Record<string, string>>;
   dump(name: string): Promise<string | null>;
   async dump(name?: string): Promise<Record<string, string> | string | null> {
-    const locks: Record<string, string> = Object.create(null);
-    for (const [lock, holder] of await this.pairs(name ? `d ${name}` : 'd', 'dump')) locks[lock] = holder;
-    return name ? (locks[name] ?? null) : locks;
+    // Object.fromEntries defines own properties, so "__proto__" is a lock name like any other.
+    const locks = new Map(await this.pairs(name ? `d ${name}` : 'd', 'dump'));
+    return name ? (locks.get(name) ?? null) : Object.fromEntries(locks);
   }
 
   // ---- shared locks ----
@@ -184,11 +184,13 @@ export class Client extends EventEmitter {
   dumpShared(): Promise<Record<string, string[]>>;
   dumpShared(name: string): Promise<string[]>;
   async dumpShared(name?: string): Promise<Record<string, string[]> | string[]> {
-    const locks: Record<string, string[]> = Object.create(null);
+    const locks = new Map<string, string[]>();
     for (const [lock, holder] of await this.pairs(name ? `sd ${name}` : 'sd', 'dump')) {
-      (locks[lock] ??= []).push(holder);
+      const holders = locks.get(lock);
+      if (holders) holders.push(holder);
+      else locks.set(lock, [holder]);
     }
-    return name ? (locks[name] ?? []) : locks;
+    return name ? (locks.get(name) ?? []) : Object.fromEntries(locks);
   }
 
   // ---- registry and stats ----
@@ -217,22 +219,20 @@ export class Client extends EventEmitter {
   listClients(): Promise<Record<string, string>>;
   listClients(name: string): Promise<string | null>;
   async listClients(name?: string): Promise<Record<string, string> | string | null> {
-    const clients: Record<string, string> = Object.create(null);
     const msg = 'The dump and/or registry features of the lockd server are disabled.';
+    const clients = new Map<string, string>();
     for (const [address, registered] of await this.pairs(name ? `who ${name}` : 'who', msg)) {
-      clients[registered] = address;
+      clients.set(registered, address);
     }
-    return name ? (clients[name] ?? null) : clients;
+    return name ? (clients.get(name) ?? null) : Object.fromEntries(clients);
   }
 
   /** The server's counters (`q`) as numbers. */
   async getStats(): Promise<Record<string, number>> {
-    const stats: Record<string, number> = {};
-    for (const line of await this.multi('q')) {
+    return Object.fromEntries((await this.multi('q')).map((line) => {
       const [key, value] = splitPair(line);
-      stats[key] = Number(value);
-    }
-    return stats;
+      return [key, Number(value)];
+    }));
   }
 
   // ---- extensions, with fallbacks for old servers ----

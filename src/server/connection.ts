@@ -64,12 +64,14 @@ export class Connection {
     if (this.closed) return;
     const srv = this.srv;
     const socket = this.socket;
+    const maxLine = this.limits.maxLine;
     const input = this.input;
     let out = '';
     let start = 0;
     while (!this.blocked) {
       const nl = input.indexOf('\n', start);
       if (nl < 0) break;
+      if (nl - start > maxLine) return this.lineTooLong(out);
       const reply = execute(srv, this.session, input.slice(start, nl));
       start = nl + 1;
       if (reply === null) {
@@ -85,21 +87,22 @@ export class Connection {
     this.input = start === 0 ? input : input.slice(start);
     if (out !== '') socket.write(out, 'latin1');
     srv.flushGrants();
-    this.checkLineLength();
+    if (this.input.length > maxLine) {
+      // Lines held back while blocked are fine, up to a point; one overlong partial line is not.
+      const nl = this.input.indexOf('\n');
+      if (nl < 0 || nl > maxLine) return this.lineTooLong('');
+      if (this.input.length > 16 * maxLine) socket.pause();
+    }
   }
 
-  private checkLineLength(): void {
-    const max = this.limits.maxLine;
-    if (this.input.length <= max) return;
-    // Lines held back while blocked are fine; only a single overlong line is not.
-    const nl = this.input.indexOf('\n');
-    if (nl >= 0 && nl <= max) {
-      if (this.input.length > 16 * max && !this.socket.isPaused()) this.socket.pause();
-      return;
-    }
-    this.srv.log?.(`${this.session.label} sent a line longer than ${max} bytes; closing the connection`);
-    console.error(`lockd-server: ${this.session.address}: request line longer than ${max} bytes, connection closed`);
-    this.socket.destroy();
+  /** Sends the replies so far, then closes; its locks go when the socket has closed. */
+  private lineTooLong(out: string): void {
+    this.srv.warn(`${this.session.label}: request line longer than ${this.limits.maxLine} bytes, connection closed`);
+    this.closed = true;
+    this.input = '';
+    if (out !== '') this.socket.write(out, 'latin1');
+    this.srv.flushGrants();
+    this.socket.destroySoon();
   }
 
   private startWait(): void {
@@ -130,7 +133,7 @@ export class Connection {
     this.throttled = true;
     this.socket.pause();
     this.stallTimer ??= setTimeout(() => {
-      this.srv.log?.(`${this.session.label} has not read its replies for ${this.limits.writeTimeout} ms; closing`);
+      this.srv.warn(`${this.session.label}: replies unread for ${this.limits.writeTimeout} ms, connection closed`);
       this.socket.destroy();
     }, this.limits.writeTimeout);
   }
@@ -145,7 +148,6 @@ export class Connection {
   }
 
   private onClose(): void {
-    if (this.closed) return;
     this.closed = true;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     if (this.stallTimer) clearTimeout(this.stallTimer);

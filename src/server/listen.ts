@@ -17,6 +17,8 @@ export interface ListenOptions {
   disableRegistry?: boolean;
   /** Receives a line for every connect, grant, release and orphan. */
   log?: Log;
+  /** Receives a line whenever a client is cut off (overlong line, not reading); default: stderr. */
+  warn?: Log;
   limits?: Partial<ConnectionLimits>;
 }
 
@@ -46,6 +48,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   const srv = new ServerState(
     { dump: !options.disableDump, registry: !options.disableRegistry },
     options.log ?? null,
+    options.warn ?? ((msg) => process.stderr.write(`lockd-server: ${msg}\n`)),
     COMMAND_LIST.length,
   );
   const live = new Set<Connection>();

@@ -25,6 +25,8 @@ export class ServerState {
     readonly features: Features,
     /** Verbose log, or null when quiet. */
     readonly log: Log | null,
+    /** Always on: a client was cut off, and why. */
+    readonly warn: Log,
     commandCount: number,
   ) {
     this.counts = new Array<number>(commandCount).fill(0);

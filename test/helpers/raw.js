@@ -37,6 +37,15 @@ export class Raw {
     return new Raw(socket);
   }
 
+  /** A connection that said `hello`: multi-line replies end with "." and every line is answered. */
+  static async openExt(port, host = '127.0.0.1') {
+    const raw = await Raw.open(port, host);
+    const hello = await raw.ask('hello');
+    if (!hello.startsWith('1 hello lockd ')) throw new Error(`no hello: ${hello}`);
+    raw.ext = true;
+    return raw;
+  }
+
   get address() {
     return `${this.socket.localAddress}:${this.socket.localPort}`;
   }
@@ -69,8 +78,15 @@ export class Raw {
   /**
    * Sends a request whose reply may have any number of lines (d, sd, who, q
    * without hello) followed by a sentinel, and resolves to the lines before it.
+   * After hello it reads up to the terminator instead, sending nothing more.
    */
   async askAll(text) {
+    if (this.ext) {
+      this.send(`${text}\n`);
+      const out = [];
+      for (let [line] = await this.read(1); line !== '.'; [line] = await this.read(1)) out.push(line);
+      return out;
+    }
     const sentinel = `i --sentinel-${Math.random()}--`;
     this.send(`${text}\n${sentinel}\n`);
     const out = [];

@@ -1,0 +1,211 @@
+// The client library against lockd-server and against an old-style server.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import { once } from 'node:events';
+import { connect, LockdError } from '../dist/index.js';
+import { start } from './helpers/server.js';
+import { startOldServer } from './helpers/old-server.js';
+
+async function rejects(promise, code, message) {
+  try {
+    await promise;
+  } catch (err) {
+    assert.instance(err, LockdError);
+    assert.instance(err, Error);
+    assert.is(err.code, code);
+    if (message !== undefined) assert.is(err.message, message);
+    return err;
+  }
+  assert.unreachable(`expected a ${code} rejection`);
+}
+
+// The same behaviour is asserted against both servers.
+for (const kind of ['lockd-server', 'old server']) {
+  const test = suite(`client against ${kind}`);
+  let server, port, c1, c2;
+  test.before.each(async () => {
+    if (kind === 'lockd-server') {
+      server = await start();
+      port = server.tcp.port;
+    } else {
+      server = await startOldServer();
+      port = server.port;
+    }
+    c1 = connect({ tcp: `127.0.0.1:${port}` });
+    c2 = connect(`127.0.0.1:${port}`);
+  });
+  test.after.each(async () => {
+    await c1.disconnect();
+    await c2.disconnect();
+    kind === 'lockd-server' ? await server.destroy() : await server.close();
+  });
+
+  test('detects the server kind', async () => {
+    const info = await c1.connected();
+    assert.is(info.extended, kind === 'lockd-server');
+    assert.match(info.address, /^127\.0\.0\.1:\d+$/);
+  });
+
+  test('get, inspect, release; get rejects with the server message when taken', async () => {
+    assert.is(await c1.get('asdf'), 1);
+    assert.is(await c1.get('asdf'), 1);
+    await rejects(c2.get('asdf'), 'ELOCKBUSY', 'Lock Get Failure: asdf');
+    assert.is(await c2.inspect('asdf'), 1);
+    await rejects(c2.release('asdf'), 'ENOTHELD', 'Lock Release Failure: asdf');
+    assert.is(await c1.release('asdf'), 1);
+    assert.is(await c1.inspect('asdf'), 0);
+  });
+
+  test('shared locks: counts', async () => {
+    assert.is(await c1.inspectShared('pool'), 0);
+    assert.is(await c1.getShared('pool'), 1);
+    assert.is(await c2.getShared('pool'), 2);
+    assert.is(await c1.inspectShared('pool'), 2);
+    assert.is(await c2.releaseShared('pool'), 1);
+    await rejects(c2.releaseShared('pool'), 'ENOTHELD', 'Shared Lock Release Failure: pool');
+    assert.is(await c1.inspectShared('pool'), 1);
+  });
+
+  test('dumps resolve to objects and arrays, without waiting on any timeout', async () => {
+    const a1 = (await c1.connected()).address;
+    const a2 = (await c2.connected()).address;
+    assert.equal(await c1.dump(), {});
+    assert.is(await c1.dump('none'), null);
+    assert.equal(await c1.dumpShared('none'), []);
+    await c1.get('one');
+    await c2.get('two');
+    await c1.getShared('pool');
+    await c2.getShared('pool');
+    assert.equal(await c1.dump(), { one: a1, two: a2 });
+    assert.is(await c2.dump('one'), a1);
+    assert.equal(await c1.dumpShared(), { pool: [a1, a2] });
+    assert.equal(await c1.dumpShared('pool'), [a1, a2]);
+  });
+
+  test('names: getName, setName, listClients; dumps show names', async () => {
+    const a1 = (await c1.connected()).address;
+    assert.equal(await c1.getName(), { address: a1, name: a1 });
+    await c1.setName('c1');
+    assert.equal(await c1.getName(), { address: a1, name: 'c1' });
+    await c1.get('held');
+    assert.equal({ ...(await c2.dump()) }, { held: 'c1' });
+    assert.equal({ ...(await c2.listClients()) }, { c1: a1 });
+    assert.is(await c2.listClients('c1'), a1);
+    assert.is(await c2.listClients('nobody'), null);
+    await c1.setName('');
+    assert.equal(await c1.getName(), { address: a1, name: a1 });
+  });
+
+  test('a dump pipelined right behind setName still ends where it should', async () => {
+    await c1.connected();
+    await c1.get('x');
+    const [, dump, name] = await Promise.all([c1.setName('renamed'), c1.dump(), c1.getName()]);
+    assert.equal({ ...dump }, { x: 'renamed' });
+    assert.is(name.name, 'renamed');
+  });
+
+  test('getStats resolves to numbers', async () => {
+    await c1.get('x');
+    const stats = await c1.getStats();
+    assert.is(stats.locks, 1);
+    assert.is(stats.connections, 2);
+  });
+
+  test('calls made before the connection is up are queued; 500 pipelined calls match their replies', async () => {
+    const c = connect(`127.0.0.1:${port}`);
+    const calls = [];
+    for (let i = 0; i < 500; i++) {
+      calls.push(i % 2 ? c.inspect(`p${i - 1}`) : c.get(`p${i}`));
+    }
+    assert.equal(await Promise.all(calls), calls.map(() => 1));
+    await c.disconnect();
+  });
+
+  test('acquire: immediate grant, busy, and waiting until released', async () => {
+    const g = await c1.acquire('job');
+    assert.is(g.count, 1);
+    if (kind === 'lockd-server') assert.type(g.token, 'number');
+    else assert.is(g.token, null);
+    await rejects(c2.acquire('job'), 'ELOCKBUSY');
+    const waiting = c2.acquire('job', { wait: Infinity });
+    await c1.release('job');
+    assert.is((await waiting).count, 1);
+    assert.is(await c1.inspect('job'), 1);
+    await rejects(c1.get('job'), 'ELOCKBUSY');
+  });
+
+  test('acquire: a wait that times out rejects ELOCKBUSY', async () => {
+    await c1.get('job');
+    await rejects(c2.acquire('job', { wait: 50 }), 'ELOCKBUSY');
+    // And the connection is still in step afterwards.
+    assert.is(await c2.inspect('job'), 1);
+  });
+
+  test('acquire shared with max: never over the maximum', async () => {
+    await c1.acquire('pool', { shared: true, max: 1 });
+    await rejects(c2.acquire('pool', { shared: true, max: 1 }), 'ELOCKBUSY');
+    assert.is(await c2.inspectShared('pool'), 1);
+    const waiting = c2.acquire('pool', { shared: true, max: 1, wait: Infinity });
+    await c1.releaseShared('pool');
+    assert.is((await waiting).count, 1);
+  });
+
+  test('ping', async () => {
+    assert.type(await c1.ping(), 'number');
+  });
+
+  test('pending calls reject ECONNCLOSED when the connection drops', async () => {
+    await c2.get('never');
+    const p = c1.acquire('never', { wait: Infinity });
+    c1.destroy();
+    await rejects(p, 'ECONNCLOSED');
+    await rejects(c1.get('after'), 'ECONNCLOSED');
+  });
+
+  test.run();
+}
+
+const misc = suite('client errors');
+
+misc('a name with a line break is refused before it reaches the wire', async () => {
+  const server = await start();
+  const c = connect(`127.0.0.1:${server.tcp.port}`);
+  await rejects(c.get('a\nb'), 'EINVAL');
+  assert.is(await c.get('ok'), 1);
+  await c.disconnect();
+  await server.destroy();
+});
+
+misc('connection refused rejects every call with ECONNECT', async () => {
+  const server = await start();
+  const port = server.tcp.port;
+  await server.destroy();
+  const c = connect(`127.0.0.1:${port}`);
+  c.on('error', () => {});
+  const err = await rejects(c.get('x'), 'ECONNECT');
+  assert.match(err.message, /ECONNREFUSED/);
+  await rejects(c.connected(), 'ECONNECT');
+});
+
+misc('a server that accepts but never answers: connect timeout rejects ETIMEDOUT', async () => {
+  const silent = net.createServer(() => {});
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  const c = connect(`127.0.0.1:${silent.address().port}`, { connect: 100 });
+  c.on('error', () => {});
+  await rejects(c.get('x'), 'ETIMEDOUT');
+  silent.close();
+});
+
+misc('unix socket', async () => {
+  const path = `/tmp/lockd-test-${process.pid}.sock`;
+  const server = await start({ unix: path, port: undefined, host: undefined });
+  const c = connect({ unix: path });
+  assert.match((await c.connected()).address, /^unix:\d+$/);
+  assert.is(await c.get('x'), 1);
+  await c.disconnect();
+  await server.destroy();
+});
+
+misc.run();

@@ -1,0 +1,120 @@
+// Ownership across connections, and orphaning on every way a connection ends.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { start, until, statsOf } from './helpers/server.js';
+import { Raw } from './helpers/raw.js';
+
+const test = suite('disconnect');
+let server, watcher, warnings;
+
+test.before.each(async () => {
+  warnings = [];
+  server = await start({ limits: { maxLine: 1024, writeTimeout: 200, maxPendingOutput: 4096 }, warn: (m) => warnings.push(m) });
+  watcher = await Raw.open(server.tcp.port);
+});
+test.after.each(async () => {
+  await server.destroy();
+});
+
+async function holder() {
+  const c = await Raw.open(server.tcp.port);
+  assert.is(await c.ask('g ex1'), '1 Lock Get Success: ex1');
+  assert.is(await c.ask('g ex2'), '1 Lock Get Success: ex2');
+  assert.match(await c.ask('sg sh1'), /Shared Lock Get Success: sh1$/);
+  await c.ask('iam holder');
+  return c;
+}
+
+async function stats() {
+  return statsOf(await watcher.askAll('q'));
+}
+
+async function assertOrphaned(before) {
+  await until(async () => (await stats()).connections === before.connections - 1, 'the close to be seen');
+  const after = await stats();
+  assert.is(after.orphans - before.orphans, 2, 'orphans');
+  assert.is(after.shared_orphans - before.shared_orphans, 1, 'shared_orphans');
+  assert.is(after.locks, 0);
+  assert.is(after.shared_locks, 0);
+  assert.is(await watcher.ask('g ex1'), '1 Lock Get Success: ex1');
+  assert.equal(await watcher.askAll('who'), []);
+}
+
+test('clean close (FIN) releases everything', async () => {
+  const c = await holder();
+  const before = await stats();
+  await c.end();
+  await assertOrphaned(before);
+});
+
+test('reset (RST) releases everything', async () => {
+  const c = await holder();
+  const before = await stats();
+  await c.reset();
+  await assertOrphaned(before);
+});
+
+test('a connection the server cuts off (overlong line) releases everything', async () => {
+  const c = await holder();
+  const before = await stats();
+  c.send('g ' + 'x'.repeat(2000) + '\n');
+  await c.closedByServer();
+  await assertOrphaned(before);
+  assert.equal(warnings, ['holder: request line longer than 1024 bytes, connection closed']);
+});
+
+test('a client that never reads its replies is cut off after the write timeout, and its locks released', async () => {
+  const c = await holder();
+  const socket = c.socket;
+  socket.pause(); // never read again
+  const before0 = await stats();
+  assert.is(before0.locks, 2);
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.on('error', () => {});
+  // Ask for far more output than the socket buffers hold.
+  const flood = 'q\n'.repeat(20000);
+  const pump = () => { if (!socket.destroyed) socket.write(flood, pump); };
+  pump();
+  await closed;
+  await until(async () => (await stats()).locks === 0, 'the stalled client to be dropped');
+  const after = await stats();
+  assert.is(after.orphans - before0.orphans, 2);
+  assert.is(after.shared_orphans - before0.shared_orphans, 1);
+  assert.match(warnings.join('\n'), /replies unread for 200 ms, connection closed/);
+});
+
+test('server destroy() drops every client', async () => {
+  const c = await holder();
+  await server.destroy();
+  await c.closedByServer();
+  assert.ok(c.closed);
+});
+
+test('ownership: only the holder releases; many clients contend for one lock', async () => {
+  const clients = await Promise.all(Array.from({ length: 10 }, () => Raw.open(server.tcp.port)));
+  const replies = await Promise.all(clients.map((c) => c.ask('g contested')));
+  assert.is(replies.filter((r) => r.startsWith('1 ')).length, 1);
+  const winner = clients[replies.findIndex((r) => r.startsWith('1 '))];
+  for (const c of clients) {
+    if (c !== winner) assert.is(await c.ask('r contested'), '0 Lock Release Failure: contested');
+  }
+  assert.is(await watcher.ask('i contested'), '1 Lock Is Locked: contested');
+  assert.is(await winner.ask('r contested'), '1 Lock Release Success: contested');
+  assert.is(await watcher.ask('i contested'), '0 Lock Not Locked: contested');
+});
+
+test('a disconnect releases only that connection\'s locks', async () => {
+  const a = await Raw.open(server.tcp.port);
+  const b = await Raw.open(server.tcp.port);
+  await a.ask('g mine-a');
+  await b.ask('g mine-b');
+  await a.ask('sg pool');
+  await b.ask('sg pool');
+  await a.end();
+  await until(async () => (await watcher.ask('i mine-a')) === '0 Lock Not Locked: mine-a', 'orphaning');
+  assert.is(await watcher.ask('i mine-b'), '1 Lock Is Locked: mine-b');
+  assert.is(await watcher.ask('si pool'), '1 Shared Lock Is Locked: pool');
+  assert.equal(await watcher.askAll('sd pool'), [`pool: ${b.address}`]);
+});
+
+test.run();
