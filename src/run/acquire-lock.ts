@@ -1,0 +1,99 @@
+import { Client, type Grant, type ServerInfo } from '../client/client.js';
+import { LockdError } from '../client/errors.js';
+import { CliError } from '../util/cli-errors.js';
+import { EXIT } from '../util/exit-codes.js';
+import { formatDuration } from '../util/duration.js';
+import type { RunConfig } from './options.js';
+import { signalNumber } from './signals.js';
+
+export type Say = (message: string) => void;
+
+export type Acquired =
+  | { kind: 'granted'; client: Client; grant: Grant; info: ServerInfo }
+  /** Not granted: exit with this status (busy, timed out, or stopped by a signal). */
+  | { kind: 'exit'; status: number };
+
+const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Connects and takes the lock, waiting as configured. INT, TERM and HUP stop the wait. */
+export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
+  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout });
+  client.on('error', () => {}); // each call reports its own failure
+  let stoppedBy: string | null = null;
+  const stop = (signal: NodeJS.Signals) => {
+    stoppedBy = signal;
+    client.destroy();
+  };
+  for (const s of WAIT_SIGNALS) process.on(s, stop);
+  const started = performance.now();
+  try {
+    const info = await client.connected();
+    // Pipelined ahead of the acquire; a server with the registry off refuses it, which is fine.
+    client.setName(cfg.name).catch(() => {});
+    if (cfg.verbose) say(`${info.extended ? '' : 'old server: '}${describeAttempt(cfg)}`);
+    const grant = await client.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: cfg.wait });
+    if (cfg.verbose) {
+      const token = grant.token === null ? 'no fencing token from this server' : `token ${grant.token}`;
+      say(`got ${what(cfg)} after ${formatDuration(performance.now() - started)} (${grant.count} holder(s), ${token})`);
+    }
+    return { kind: 'granted', client, grant, info };
+  } catch (err) {
+    if (stoppedBy) {
+      if (cfg.verbose) say(`${stoppedBy} while waiting for ${what(cfg)}; giving up`);
+      return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(stoppedBy) };
+    }
+    const e = err as LockdError;
+    if (e.code === 'ELOCKBUSY') {
+      if (!cfg.quiet) say(await busyMessage(cfg, client, performance.now() - started));
+      client.destroy();
+      return { kind: 'exit', status: cfg.conflictExitCode };
+    }
+    client.destroy();
+    if (e.code === 'ECONNECT' || e.code === 'ETIMEDOUT') {
+      const why = e.code === 'ETIMEDOUT' ? `no answer within ${formatDuration(cfg.connectTimeout)}` : reason(e);
+      throw new CliError(`cannot reach the lock server at ${cfg.server}: ${why}`, EXIT.UNAVAILABLE);
+    }
+    if (e.code === 'ECONNCLOSED') {
+      throw new CliError(`the lock server at ${cfg.server} closed the connection while we waited for ${what(cfg)}`, EXIT.UNAVAILABLE);
+    }
+    throw err;
+  } finally {
+    for (const s of WAIT_SIGNALS) process.off(s, stop);
+  }
+}
+
+function what(cfg: RunConfig): string {
+  return cfg.shared ? `shared lock "${cfg.lock}"` : `lock "${cfg.lock}"`;
+}
+
+function describeAttempt(cfg: RunConfig): string {
+  const limit = cfg.max === undefined ? '' : ` (at most ${cfg.max} holders)`;
+  const how = cfg.wait === 0 ? 'trying' : cfg.wait === Infinity ? 'waiting for' : `waiting up to ${formatDuration(cfg.wait)} for`;
+  return `${how} ${what(cfg)}${limit} on ${cfg.server}`;
+}
+
+/** "lock "x" is busy (held by host:123:backup.sh)", with the holders when the server shows them. */
+async function busyMessage(cfg: RunConfig, client: Client, waited: number): Promise<string> {
+  let holders: string[] = [];
+  try {
+    holders = cfg.shared ? await client.dumpShared(cfg.lock) : [(await client.dump(cfg.lock)) ?? ''].filter(Boolean);
+  } catch {
+    // dump disabled, or the connection went: say it without the holders
+  }
+  const by = holders.length === 0 ? '' : ` (held by ${holders.join(', ')})`;
+  const state = cfg.shared ? `is full${cfg.max === undefined ? '' : ` (max ${cfg.max})`}` : 'is busy';
+  if (cfg.wait === 0) return `${what(cfg)} ${state}${by}`;
+  return `timed out after ${formatDuration(waited)} waiting for ${what(cfg)}${by}`;
+}
+
+function reason(err: LockdError): string {
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  switch (cause?.code) {
+    case 'ECONNREFUSED': return 'connection refused';
+    case 'ENOENT': return 'no such socket';
+    case 'EACCES': return 'permission denied';
+    case 'ENOTFOUND': case 'EAI_AGAIN': return 'unknown host';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
+    default: return cause?.message ?? err.message;
+  }
+}

@@ -1,0 +1,169 @@
+import os from 'node:os';
+import path from 'node:path';
+import { cac } from 'cac';
+import { splitArgv } from './argv.js';
+import { parseDuration } from '../util/duration.js';
+import { parseEndpoint, type Endpoint } from '../util/address.js';
+import { CliError } from '../util/cli-errors.js';
+import { EXIT } from '../util/exit-codes.js';
+import { VERSION } from '../version.js';
+
+export const DEFAULT_SERVER = '127.0.0.1:9999';
+
+export interface RunConfig {
+  lock: string;
+  shared: boolean;
+  /** Shared only: most holders at once (undefined: no maximum). */
+  max: number | undefined;
+  /** ms to wait for the lock: 0 tries once, Infinity waits for ever. */
+  wait: number;
+  server: string;
+  endpoint: Endpoint;
+  connectTimeout: number;
+  conflictExitCode: number;
+  name: string;
+  verbose: boolean;
+  quiet: boolean;
+  killAfter: number;
+  onLost: 'term' | 'ignore';
+  pingInterval: number;
+  /** The command and its arguments (for -c: the shell, -c and the string). */
+  command: string[];
+}
+
+function makeCli() {
+  const cli = cac('lockd-run');
+  cli
+    .usage(
+      `[options] -l|--lock NAME [--] command [args...]
+  $ lockd-run [options] -s|--shared NAME [-m|--max N] [--] command [args...]
+  $ lockd-run [options] (-l NAME | -s NAME ...) -c 'shell command'
+
+Takes a lock on a lockd server, runs the command while holding it, and exits
+with the command's status. The lock is held by lockd-run's connection, so it
+is released when lockd-run ends, however it ends.`,
+    )
+    .option('-l, --lock <name>', 'Take the exclusive lock NAME')
+    .option('-s, --shared <name>', 'Take the shared (counted) lock NAME')
+    .option('-m, --max <n>', 'With --shared: at most N holders at once')
+    .option('-c, --command <string>', 'Run the string with $SHELL -c (default /bin/sh)')
+    .option('-n, --nonblock', 'If the lock is busy, exit at once (the default)')
+    .option('-w, --wait [duration]', 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1.5)')
+    .option('-S, --server <address>', `HOST:PORT or unix:PATH (env LOCKD_SERVER; default ${DEFAULT_SERVER})`)
+    .option('--connect-timeout <duration>', 'Give up connecting after DURATION (default 10s)')
+    .option('-E, --conflict-exit-code <n>', `Exit status when busy or timed out (default ${EXIT.BUSY})`)
+    .option('--name <label>', 'Name shown in dumps for this holder (default host:pid:command)')
+    .option('--kill-after <duration>', 'Send KILL this long after TERM if the command is still alive (default 10s)')
+    .option('--on-lost <action>', 'When the lock is lost while the command runs: term or ignore (default term)')
+    .option('--ping-interval <duration>', 'Check the connection this often while the command runs (default 5s)')
+    .option('-v, --verbose', 'Say what is waited for, and how long it took')
+    .option('-q, --quiet', 'Say nothing when the lock is busy')
+    .example('lockd-run --lock nightly-backup -- ./backup.sh')
+    .example('lockd-run --shared api --max 5 --wait 2m -- curl https://example.org/')
+    .example("lockd-run -S locks.example:9999 -l report -w 30s -c 'make report && mail-report'");
+  cli.help((sections) => {
+    sections.push({
+      title: 'Exit status',
+      body: [
+        "  the command's own status; 128+N when it died of signal N",
+        `  ${EXIT.USAGE}   usage error`,
+        `  ${EXIT.UNAVAILABLE}   lock server unreachable`,
+        `  ${EXIT.LOST}   lock lost while the command ran`,
+        `  ${EXIT.BUSY}   lock busy, or the wait timed out (see -E)`,
+        `  ${EXIT.CANNOT_EXECUTE}  command not executable;  ${EXIT.NOT_FOUND}  command not found`,
+        '  128+N  lockd-run stopped by signal N while waiting',
+      ].join('\n'),
+    });
+    return sections;
+  });
+  cli.version(VERSION, '--version');
+  return cli;
+}
+
+function duration(value: unknown, option: string): number {
+  const ms = parseDuration(String(value));
+  if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m, 1.5)`);
+  return ms;
+}
+
+function whole(value: unknown, option: string, min: number, max: number): number {
+  const text = String(value);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw new CliError(`${option}: "${value}" is not a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function single(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new CliError(`${option} may be given only once`);
+  if (typeof value === 'boolean') throw new CliError(`${option} needs a value`);
+  return String(value);
+}
+
+/** Parses lockd-run's command line; null when --help or --version was printed. Throws CliError on misuse. */
+export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunConfig | null {
+  const cli = makeCli();
+  const { own, command } = splitArgv(cli, argv, (flag, word) =>
+    (flag === '-w' || flag === '--wait') && parseDuration(word) !== null,
+  );
+  const { options: o } = cli.parse(['node', 'lockd-run', ...own], { run: false });
+  if (o.help || o.version) return null;
+  cli.globalCommand.checkUnknownOptions();
+  cli.globalCommand.checkOptionValue();
+
+  const exclusiveName = single(o.lock, '--lock');
+  const sharedName = single(o.shared, '--shared');
+  if (exclusiveName !== undefined && sharedName !== undefined) throw new CliError('give either --lock or --shared, not both');
+  const lock = exclusiveName ?? sharedName;
+  if (lock === undefined) throw new CliError('no lock given: use --lock NAME or --shared NAME');
+  if (/[\r\n]/.test(lock)) throw new CliError('a lock name cannot contain a line break');
+  const shared = sharedName !== undefined;
+  const max = o.max === undefined ? undefined : whole(single(o.max, '--max'), '--max', 1, 999_999_999);
+  if (max !== undefined && !shared) throw new CliError('--max goes with --shared');
+
+  if (o.nonblock && o.wait !== undefined) throw new CliError('give either --nonblock or --wait, not both');
+  const wait = o.wait === undefined ? 0 : o.wait === true ? Infinity : duration(single(o.wait, '--wait'), '--wait');
+
+  const shellString = single(o.command, '--command');
+  let cmd: string[];
+  if (shellString !== undefined) {
+    if (command.length > 0) throw new CliError('give either -c STRING or a command, not both');
+    cmd = [env.SHELL || '/bin/sh', '-c', shellString];
+  } else {
+    if (command.length === 0) throw new CliError('no command given');
+    cmd = command;
+  }
+
+  const server = single(o.server, '--server') ?? env.LOCKD_SERVER ?? DEFAULT_SERVER;
+  let endpoint: Endpoint;
+  try {
+    endpoint = parseEndpoint(server);
+  } catch (err) {
+    throw new CliError(`--server: ${(err as Error).message}`);
+  }
+
+  const onLost = single(o.onLost, '--on-lost') ?? 'term';
+  if (onLost !== 'term' && onLost !== 'ignore') throw new CliError(`--on-lost: "${onLost}" is not term or ignore`);
+  if (o.verbose && o.quiet) throw new CliError('give either --verbose or --quiet, not both');
+
+  const label = shellString !== undefined ? 'sh' : path.basename(cmd[0]);
+  return {
+    lock,
+    shared,
+    max,
+    wait,
+    server,
+    endpoint,
+    connectTimeout: o.connectTimeout === undefined ? 10_000 : duration(o.connectTimeout, '--connect-timeout'),
+    conflictExitCode: o.conflictExitCode === undefined ? EXIT.BUSY : whole(o.conflictExitCode, '--conflict-exit-code', 0, 255),
+    name: single(o.name, '--name') ?? `${os.hostname()}:${process.pid}:${label}`,
+    verbose: !!o.verbose,
+    quiet: !!o.quiet,
+    killAfter: o.killAfter === undefined ? 10_000 : duration(o.killAfter, '--kill-after'),
+    onLost,
+    pingInterval: o.pingInterval === undefined ? 5_000 : Math.max(10, duration(o.pingInterval, '--ping-interval')),
+    command: cmd,
+  };
+}

@@ -1,0 +1,14 @@
+import os from 'node:os';
+
+/** Signals forwarded to the command while it runs. */
+export const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+
+/**
+ * When the command shares our terminal (and so our process group), the
+ * terminal already sends it these; forwarding them too would deliver twice.
+ */
+export const TERMINAL_GENERATED: readonly string[] = ['SIGINT', 'SIGQUIT', 'SIGWINCH'];
+
+export function signalNumber(signal: string): number {
+  return os.constants.signals[signal as NodeJS.Signals] ?? 0;
+}

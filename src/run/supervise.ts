@@ -1,0 +1,122 @@
+import { onExit } from 'signal-exit';
+import type { Client, Grant } from '../client/client.js';
+import { EXIT } from '../util/exit-codes.js';
+import { formatDuration } from '../util/duration.js';
+import type { RunConfig } from './options.js';
+import { FORWARDED, TERMINAL_GENERATED, signalNumber } from './signals.js';
+import type { Say } from './acquire-lock.js';
+
+/** Runs the command while the lock is held; resolves to lockd-run's exit status. */
+export async function supervise(cfg: RunConfig, client: Client, grant: Grant, say: Say): Promise<number> {
+  // Loaded only once the lock is ours: a busy lock costs no execa at all.
+  const { execa } = await import('execa');
+  // Its own process group, so that on lock loss we can stop it and everything
+  // it started. Not when it shares our terminal: a background group could not
+  // read from it.
+  const ownGroup = !process.stdin.isTTY;
+  const child = execa(cfg.command[0], cfg.command.slice(1), {
+    stdio: 'inherit',
+    reject: false,
+    detached: ownGroup,
+    cleanup: false,
+    env: {
+      LOCKD_LOCK: cfg.lock,
+      LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
+      LOCKD_COUNT: String(grant.count),
+      LOCKD_MAX: cfg.max === undefined ? '' : String(cfg.max),
+      LOCKD_SERVER: cfg.server,
+      LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
+    },
+  });
+
+  let alive = true;
+  let killTimer: NodeJS.Timeout | null = null;
+  const signal = (sig: NodeJS.Signals, wholeGroup: boolean) => {
+    if (!alive || child.pid === undefined) return;
+    try {
+      if (wholeGroup && ownGroup) process.kill(-child.pid, sig);
+      else process.kill(child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  /** TERM now, KILL after the grace period if it is still there. */
+  const terminate = (wholeGroup: boolean) => {
+    signal('SIGTERM', wholeGroup);
+    killTimer ??= setTimeout(() => {
+      if (alive) say(`command still running ${formatDuration(cfg.killAfter)} after TERM; sending KILL`);
+      signal('SIGKILL', true);
+    }, cfg.killAfter);
+  };
+
+  const forwarders = new Map<NodeJS.Signals, () => void>();
+  for (const sig of FORWARDED) {
+    const forward = ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => {
+      signal(sig, false);
+      if (sig === 'SIGTERM') terminate(false);
+    } : () => {};
+    forwarders.set(sig, forward);
+    process.on(sig, forward);
+  }
+  // If lockd-run itself dies (anything but KILL), the command must not run on unlocked.
+  const removeExitHook = onExit(() => signal('SIGTERM', true));
+
+  let lost = false;
+  const lose = (why: string) => {
+    if (lost || !alive) return;
+    lost = true;
+    if (cfg.onLost === 'ignore') {
+      say(`lost lock "${cfg.lock}": ${why}; --on-lost ignore: the command goes on unprotected`);
+      return;
+    }
+    say(`lost lock "${cfg.lock}": ${why}; terminating the command`);
+    terminate(true);
+  };
+  const stopWatching = watch(client, cfg.pingInterval, lose);
+
+  const result = await child;
+  alive = false;
+  stopWatching();
+  if (killTimer) clearTimeout(killTimer);
+  for (const [sig, forward] of forwarders) process.off(sig, forward);
+  removeExitHook();
+
+  if (lost && cfg.onLost === 'term') return EXIT.LOST;
+  if (result.signal) return EXIT.SIGNAL_BASE + signalNumber(result.signal);
+  if (result.exitCode !== undefined) return result.exitCode;
+  // It never started.
+  const code = (result as { code?: string }).code;
+  if (code === 'ENOENT') {
+    say(`${cfg.command[0]}: command not found`);
+    return EXIT.NOT_FOUND;
+  }
+  say(`${cfg.command[0]}: cannot run: ${code === 'EACCES' ? 'permission denied' : (code ?? String(result.shortMessage).split('\n')[0])}`);
+  return EXIT.CANNOT_EXECUTE;
+}
+
+/**
+ * Calls lose() when the connection closes, or when the server has not
+ * answered a ping for two intervals (it may be stopped, or the path to it
+ * gone silent). Returns a function that stops watching.
+ */
+function watch(client: Client, interval: number, lose: (why: string) => void): () => void {
+  const onClose = () => lose('the connection to the lock server closed');
+  client.once('close', onClose);
+  let lastAnswer = performance.now();
+  const timer = setInterval(() => {
+    const silent = performance.now() - lastAnswer;
+    if (silent > 2 * interval) {
+      lose(`the lock server has not answered for ${formatDuration(silent)}`);
+      client.destroy();
+      return;
+    }
+    client.ping().then(
+      () => (lastAnswer = performance.now()),
+      () => {},
+    );
+  }, interval);
+  return () => {
+    clearInterval(timer);
+    client.off('close', onClose);
+  };
+}

@@ -1,0 +1,99 @@
+// The pure layers on their own: request parsing and the lock table.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseRequest } from '../dist/protocol/request.js';
+import { LockTable, Owner } from '../dist/locks/lock-table.js';
+
+const parse = suite('parseRequest');
+
+parse('command word and argument', () => {
+  assert.equal(parseRequest('g job'), { cmd: 'g', arg: 'job' });
+  assert.equal(parseRequest('d'), { cmd: 'd', arg: '' });
+  assert.equal(parseRequest('iam  two  words '), { cmd: 'iam', arg: 'two  words' });
+  assert.equal(parseRequest('g\tx\r'), { cmd: 'g', arg: 'x' });
+});
+
+parse('blank lines are null', () => {
+  for (const line of ['', ' ', '\t', '\r', ' \t \r']) assert.is(parseRequest(line), null);
+});
+
+parse.run();
+
+const table = suite('LockTable');
+
+table('exclusive: get, re-get, conflict, release', () => {
+  const t = new LockTable(100);
+  const a = new Owner();
+  const b = new Owner();
+  const token = t.get(a, 'x');
+  assert.is(token, 100);
+  assert.is(t.get(a, 'x'), 100, 're-get returns the same grant');
+  assert.is(t.get(b, 'x'), 0);
+  assert.not.ok(t.release(b, 'x'));
+  assert.ok(t.release(a, 'x'));
+  assert.is(t.get(b, 'x'), 101, 'tokens increase');
+});
+
+table('exclusive waiters are served first come first served, at release', () => {
+  const t = new LockTable();
+  const [a, b, c] = [new Owner(), new Owner(), new Owner()];
+  t.get(a, 'x');
+  const wb = t.enqueue(b, 'x', false);
+  const wc = t.enqueue(c, 'x', false);
+  t.release(a, 'x');
+  assert.equal(t.granted, [wb]);
+  t.granted.length = 0;
+  assert.is(t.holder('x'), b);
+  t.drop(b);
+  assert.equal(t.granted, [wc]);
+  assert.is(t.holder('x'), c);
+});
+
+table('a cancelled waiter is skipped', () => {
+  const t = new LockTable();
+  const [a, b, c] = [new Owner(), new Owner(), new Owner()];
+  t.get(a, 'x');
+  const wb = t.enqueue(b, 'x', false);
+  const wc = t.enqueue(c, 'x', false);
+  t.cancel(wb);
+  t.release(a, 'x');
+  assert.equal(t.granted, [wc]);
+});
+
+table('shared with max: admitted in order while under the maximum', () => {
+  const t = new LockTable();
+  const o = Array.from({ length: 5 }, () => new Owner());
+  assert.is(t.sharedTryGet(o[0], 'p', 2), 1);
+  assert.is(t.sharedTryGet(o[1], 'p', 2), 2);
+  assert.is(t.sharedTryGet(o[2], 'p', 2), 0);
+  const w2 = t.enqueue(o[2], 'p', true, 2);
+  // Nobody overtakes a queued waiter, even with a larger maximum.
+  assert.is(t.sharedTryGet(o[3], 'p', 10), 0);
+  const w3 = t.enqueue(o[3], 'p', true, 10);
+  t.sharedRelease(o[0], 'p');
+  assert.equal(t.granted, [w2, w3]);
+  assert.is(t.sharedCount('p'), 3);
+});
+
+table('cancelling the head lets the next shared waiter in if it fits', () => {
+  const t = new LockTable();
+  const o = Array.from({ length: 3 }, () => new Owner());
+  t.sharedTryGet(o[0], 'p', 1);
+  const w1 = t.enqueue(o[1], 'p', true, 1);
+  const w2 = t.enqueue(o[2], 'p', true, 5);
+  t.cancel(w1);
+  assert.equal(t.granted, [w2]);
+});
+
+table('drop releases all and counts orphans; map keys like __proto__ are plain names', () => {
+  const t = new LockTable();
+  const a = new Owner();
+  t.get(a, '__proto__');
+  t.get(a, 'constructor');
+  t.sharedGet(a, 'toString');
+  assert.equal(t.drop(a), { orphans: 2, sharedOrphans: 1 });
+  assert.is(t.exclusive.size, 0);
+  assert.is(t.shared.size, 0);
+});
+
+table.run();
