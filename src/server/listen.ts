@@ -36,6 +36,8 @@ export interface LockServer {
   readonly unix: string | null;
   /** Live connections. */
   readonly connections: number;
+  /** How many connections wait in line for a lock (exclusive, or shared with `shared`). */
+  waiting(name: string, shared?: boolean): number;
   /** Stops accepting, half-closes idle clients' sockets, and resolves once every client has gone. */
   close(): Promise<void>;
   /** Stops accepting and drops every client at once. */
@@ -102,6 +104,11 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     unix: options.unix ?? null,
     get connections() {
       return live.size;
+    },
+    waiting(name: string, shared = false) {
+      let n = 0;
+      for (const _ of srv.table.waiting(name, shared)) n++;
+      return n;
     },
     async close() {
       const stopped = stopAccepting();

@@ -1,0 +1,340 @@
+// lockd-run as a real process against real servers.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from '../dist/index.js';
+import { start, until } from './helpers/server.js';
+import { startOldServer } from './helpers/old-server.js';
+import { launch, lockdRun, nodeCommand, startServerProcess, LOCKD_RUN } from './helpers/run.js';
+
+const test = suite('lockd-run');
+let server, addr, tmp;
+
+test.before.each(async () => {
+  server = await start();
+  addr = `127.0.0.1:${server.tcp.port}`;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-run-test-'));
+});
+test.after.each(async () => {
+  await server.destroy();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A command that prints "ready" and waits until its stdin closes. */
+const HOLD = nodeCommand(`console.log('ready'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`);
+
+function holdLock(args) {
+  const proc = launch(LOCKD_RUN, ['-S', addr, ...args, '--', ...HOLD]);
+  return proc;
+}
+
+test('exclusive conflict: a second lockd-run exits 75 at once and says who holds the lock', async () => {
+  const holder = holdLock(['--lock', 'job', '--name', 'first-holder']);
+  await holder.waitFor(/ready/);
+  const second = await lockdRun(addr, ['--lock', 'job', '--', 'echo', 'should not run']);
+  assert.is(second.code, 75);
+  assert.is(second.stdout, '');
+  assert.is(second.stderr, 'lockd-run: lock "job" is busy (held by first-holder)\n');
+  const custom = await lockdRun(addr, ['-E', '3', '-q', '--lock', 'job', '--', 'true']);
+  assert.is(custom.code, 3);
+  assert.is(custom.stderr, '');
+  holder.child.stdin.end();
+  assert.is((await holder.exited).code, 0);
+  assert.is((await lockdRun(addr, ['--lock', 'job', '--', 'true'])).code, 0);
+});
+
+test('exit status pass-through: 0, 3, 255, and 128+N for death by signal', async () => {
+  for (const status of [0, 3, 255]) {
+    const r = await lockdRun(addr, ['-l', 'x', '--', 'sh', '-c', `exit ${status}`]);
+    assert.is(r.code, status);
+  }
+  const killed = await lockdRun(addr, ['-l', 'x', '--', 'sh', '-c', 'kill -KILL $$']);
+  assert.is(killed.code, 137);
+  const termed = await lockdRun(addr, ['-l', 'x', '-c', 'kill -TERM $$']);
+  assert.is(termed.code, 143);
+});
+
+test('not found 127, not executable 126, usage errors 64: one line each, no stack trace', async () => {
+  const nf = await lockdRun(addr, ['-l', 'x', '--', 'no-such-command-here']);
+  assert.is(nf.code, 127);
+  assert.is(nf.stderr, 'lockd-run: no-such-command-here: command not found\n');
+  const file = path.join(tmp, 'plain');
+  fs.writeFileSync(file, 'not a program');
+  const ne = await lockdRun(addr, ['-l', 'x', '--', file]);
+  assert.is(ne.code, 126);
+  assert.is(ne.stderr, `lockd-run: ${file}: cannot run: permission denied\n`);
+  for (const [args, message] of [
+    [['--', 'true'], 'no lock given: use --lock NAME or --shared NAME'],
+    [['-l', 'x'], 'no command given'],
+    [['-l', 'x', '-s', 'y', 'true'], 'give either --lock or --shared, not both'],
+    [['-l', 'x', '-m', '3', 'true'], '--max goes with --shared'],
+    [['-s', 'x', '-m', 'lots', 'true'], '--max: "lots" is not a whole number from 1 to 999999999'],
+    [['-l', 'x', '-w', 'soon', '--', 'true'], '--wait: "soon" is not a duration (examples: 500ms, 30s, 2m, 1.5)'],
+    [['-l', 'x', '-n', '-w', '1s', 'true'], 'give either --nonblock or --wait, not both'],
+    [['-l', 'x', '-c', 'true', 'false'], 'give either -c STRING or a command, not both'],
+    [['-l', 'x', '--on-lost', 'panic', 'true'], '--on-lost: "panic" is not term or ignore'],
+  ]) {
+    const r = await lockdRun(addr, args);
+    assert.is(r.code, 64, args.join(' '));
+    assert.is(r.stderr, `lockd-run: ${message}\n`, args.join(' '));
+  }
+  const unknown = await lockdRun(addr, ['--frobnicate', '-l', 'x', 'true']);
+  assert.is(unknown.code, 64);
+  assert.match(unknown.stderr, /^lockd-run: Unknown option `--frobnicate`\n/);
+});
+
+test('the command\'s own options stay its own; -c runs a shell string', async () => {
+  const r = await lockdRun(addr, ['-l', 'x', 'sh', '-c', 'echo "$0 $1"', '-v', '--lock']);
+  assert.is(r.code, 0);
+  assert.is(r.stdout, '-v --lock\n');
+  const c = await lockdRun(addr, ['-l', 'x', '-c', 'echo "$LOCKD_LOCK via shell"']);
+  assert.is(c.stdout, 'x via shell\n');
+});
+
+test('stdin, stdout and stderr pass straight through', async () => {
+  const r = await lockdRun(addr, ['-l', 'x', '--', 'cat'], { input: 'hi\n' });
+  assert.is(r.code, 0);
+  assert.is(r.stdout, 'hi\n');
+  const e = await lockdRun(addr, ['-l', 'x', '--', 'sh', '-c', 'echo oops >&2']);
+  assert.is(e.stderr, 'oops\n');
+});
+
+test('the command\'s environment; fencing tokens increase with every grant', async () => {
+  const script = 'echo "$LOCKD_LOCK|$LOCKD_MODE|$LOCKD_COUNT|$LOCKD_MAX|$LOCKD_SERVER|$LOCKD_TOKEN"';
+  const tokens = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await lockdRun(addr, ['-l', 'job', '-c', script]);
+    const [lock, mode, count, max, srv, token] = r.stdout.trim().split('|');
+    assert.equal([lock, mode, count, max, srv], ['job', 'exclusive', '1', '', addr]);
+    tokens.push(Number(token));
+  }
+  const holder = connect(addr);
+  await holder.getShared('pool');
+  const shared = await lockdRun(addr, ['-s', 'pool', '-m', '5', '-c', script]);
+  const [, mode, count, max, , token] = shared.stdout.trim().split('|');
+  assert.equal([mode, count, max], ['shared', '2', '5']);
+  tokens.push(Number(token));
+  await holder.disconnect();
+  for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i] > tokens[i - 1], `tokens ${tokens}`);
+});
+
+test('fencing tokens keep increasing across a server restart', async () => {
+  const first = await startServerProcess();
+  const before = await lockdRun(first.address, ['-l', 'job', '-c', 'echo $LOCKD_TOKEN']);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const second = await startServerProcess();
+  const after = await lockdRun(second.address, ['-l', 'job', '-c', 'echo $LOCKD_TOKEN']);
+  second.child.kill();
+  await second.exited;
+  assert.ok(Number(after.stdout) > Number(before.stdout), `${before.stdout} then ${after.stdout}`);
+});
+
+test('waiting: first come first served, handed over on release without polling', async () => {
+  const holder = holdLock(['--lock', 'job']);
+  await holder.waitFor(/ready/);
+  const order = path.join(tmp, 'order');
+  const waiters = [];
+  for (let i = 0; i < 5; i++) {
+    waiters.push(launch(LOCKD_RUN, ['-S', addr, '-l', 'job', '-w', '--', 'sh', '-c', `echo ${i} >> ${order}`]));
+    // Each one queued before the next starts, so arrival order is known.
+    await until(() => server.waiting('job') === i + 1, `waiter ${i} to queue`);
+  }
+  const probe = connect(addr);
+  const gBefore = (await probe.getStats()).command_g;
+  holder.child.stdin.end();
+  const codes = await Promise.all(waiters.map((w) => w.exited));
+  assert.equal(codes.map((c) => c.code), [0, 0, 0, 0, 0]);
+  assert.equal(fs.readFileSync(order, 'utf8').split('\n').filter(Boolean), ['0', '1', '2', '3', '4']);
+  assert.is((await probe.getStats()).command_g, gBefore, 'no g was sent: nobody polled');
+  await probe.disconnect();
+});
+
+test('a wait with a limit times out with 75 and says so', async () => {
+  const holder = holdLock(['--lock', 'job', '--name', 'slowpoke']);
+  await holder.waitFor(/ready/);
+  const r = await lockdRun(addr, ['-l', 'job', '-w', '150ms', '--', 'true']);
+  assert.is(r.code, 75);
+  assert.match(r.stderr, /^lockd-run: timed out after \d+ms waiting for lock "job" \(held by slowpoke\)\n$/);
+  holder.child.stdin.end();
+});
+
+test('--max 3 with 20 concurrent runs: never more than 3 commands alive, all 20 run', async () => {
+  const log = path.join(tmp, 'log');
+  const cmd = `echo start >> ${log}; sleep 0.05; echo end >> ${log}`;
+  const runs = Array.from({ length: 20 }, () => lockdRun(addr, ['-s', 'api', '-m', '3', '-w', '30s', '-c', cmd]));
+  const results = await Promise.all(runs);
+  assert.equal(results.map((r) => r.code), Array(20).fill(0));
+  let alive = 0;
+  let most = 0;
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  for (const line of lines) {
+    alive += line === 'start' ? 1 : -1;
+    most = Math.max(most, alive);
+  }
+  assert.is(lines.length, 40);
+  assert.ok(most <= 3, `at most ${most} at once`);
+  assert.is(most, 3, 'the limit was reached');
+});
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH']) {
+  test(`${sig} is forwarded to the command, and the lock kept until it exits`, async () => {
+    const proc = launch(LOCKD_RUN, ['-S', addr, '-l', 'sig', '--', ...nodeCommand(
+      `process.on('${sig}', () => { console.log('got ${sig}'); setTimeout(() => process.exit(7), 50); }); console.log('ready'); setInterval(() => {}, 1000);`,
+    )]);
+    await proc.waitFor(/ready/);
+    proc.child.kill(sig);
+    await proc.waitFor(/got /);
+    const probe = connect(addr);
+    assert.is(await probe.inspect('sig'), 1, 'still locked while the command finishes');
+    assert.is((await proc.exited).code, 7);
+    assert.is(proc.stdout, `ready\ngot ${sig}\n`);
+    await probe.disconnect();
+  });
+}
+
+test('a command that ignores TERM is killed after --kill-after', async () => {
+  const proc = launch(LOCKD_RUN, ['-S', addr, '--kill-after', '200ms', '-l', 'x', '--', ...nodeCommand(
+    `process.on('SIGTERM', () => console.log('ignoring TERM')); console.log('ready'); setInterval(() => {}, 1000);`,
+  )]);
+  await proc.waitFor(/ready/);
+  proc.child.kill('SIGTERM');
+  const { code } = await proc.exited;
+  assert.is(code, 137);
+  assert.match(proc.stdout, /ignoring TERM/);
+  assert.match(proc.stderr, /still running 200ms after TERM; sending KILL/);
+});
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  test(`${sig} while waiting stops waiting and exits 128+N`, async () => {
+    const holder = holdLock(['--lock', 'job']);
+    await holder.waitFor(/ready/);
+    const waiter = launch(LOCKD_RUN, ['-S', addr, '-l', 'job', '-w', '--', 'echo', 'never']);
+    await until(() => server.waiting('job') === 1, 'the waiter to queue');
+    waiter.child.kill(sig);
+    const { code } = await waiter.exited;
+    assert.is(code, 128 + os.constants.signals[sig]);
+    assert.is(waiter.stdout, '');
+    await until(() => server.waiting('job') === 0, 'the waiter to leave the queue');
+    holder.child.stdin.end();
+  });
+}
+
+test('server killed while the command runs: the command is terminated, exit 74', async () => {
+  const srv = await startServerProcess();
+  const marker = path.join(tmp, 'terminated');
+  const proc = launch(LOCKD_RUN, ['-S', srv.address, '-l', 'job', '--', ...nodeCommand(
+    `process.on('SIGTERM', () => { require('fs').writeFileSync(${JSON.stringify(marker)}, 'TERM'); process.exit(1); }); console.log('ready'); setInterval(() => {}, 1000);`,
+  )]);
+  await proc.waitFor(/ready/);
+  srv.child.kill('SIGKILL');
+  const { code } = await proc.exited;
+  assert.is(code, 74);
+  assert.is(fs.readFileSync(marker, 'utf8'), 'TERM');
+  assert.match(proc.stderr, /^lockd-run: lost lock "job": the connection to the lock server closed; terminating the command\n/);
+});
+
+test('server stops answering (SIGSTOP): noticed by ping, command terminated, exit 74', async () => {
+  const srv = await startServerProcess();
+  const proc = launch(LOCKD_RUN, ['-S', srv.address, '--ping-interval', '100ms', '-l', 'job', '--', ...HOLD]);
+  await proc.waitFor(/ready/);
+  srv.child.kill('SIGSTOP');
+  const { code } = await proc.exited;
+  srv.child.kill('SIGKILL');
+  assert.is(code, 74);
+  assert.match(proc.stderr, /lost lock "job": the lock server has not answered for \d+ms; terminating the command/);
+});
+
+test('--on-lost ignore lets the command finish and returns its status', async () => {
+  const srv = await startServerProcess();
+  const proc = launch(LOCKD_RUN, ['-S', srv.address, '--on-lost', 'ignore', '-l', 'job', '--', ...HOLD]);
+  await proc.waitFor(/ready/);
+  srv.child.kill('SIGKILL');
+  await proc.waitFor(/lost lock/, 'stderr');
+  proc.child.stdin.end();
+  assert.is((await proc.exited).code, 0);
+  assert.match(proc.stderr, /--on-lost ignore: the command goes on unprotected/);
+});
+
+test('lockd-run killed with SIGKILL: the server frees its lock', async () => {
+  const proc = holdLock(['--lock', 'job']);
+  await proc.waitFor(/ready/);
+  const probe = connect(addr);
+  assert.is(await probe.inspect('job'), 1);
+  proc.child.kill('SIGKILL');
+  await proc.exited;
+  await until(async () => (await probe.inspect('job')) === 0, 'the lock to be freed');
+  await probe.disconnect();
+});
+
+test('server unreachable: 69 with one clear line', async () => {
+  const port = server.tcp.port;
+  await server.destroy();
+  const r = await lockdRun(`127.0.0.1:${port}`, ['-l', 'x', '--', 'true']);
+  assert.is(r.code, 69);
+  assert.is(r.stderr, `lockd-run: cannot reach the lock server at 127.0.0.1:${port}: connection refused\n`);
+  server = await start();
+});
+
+test('LOCKD_SERVER from the environment', async () => {
+  const proc = launch(LOCKD_RUN, ['-l', 'x', '-c', 'echo $LOCKD_SERVER'], { env: { LOCKD_SERVER: addr } });
+  await proc.exited;
+  assert.is(proc.stdout, `${addr}\n`);
+});
+
+test('--verbose says what it waits for and how long it took', async () => {
+  const r = await lockdRun(addr, ['-v', '-l', 'x', '-w', '5s', '--', 'true']);
+  assert.match(r.stderr, /lockd-run: waiting up to 5s for lock "x" on 127\.0\.0\.1:\d+\n/);
+  assert.match(r.stderr, /lockd-run: got lock "x" after \d+ms \(1 holder\(s\), token \d+\)\n/);
+});
+
+test.run();
+
+const old = suite('lockd-run against an old server');
+let oldServer, oldAddr;
+old.before.each(async () => {
+  oldServer = await startOldServer();
+  oldAddr = `127.0.0.1:${oldServer.port}`;
+});
+old.after.each(async () => {
+  await oldServer.close();
+});
+
+old('exclusive: busy, then waiting by polling; no fencing token', async () => {
+  const holder = connect(oldAddr);
+  await holder.get('job');
+  assert.is((await lockdRun(oldAddr, ['-l', 'job', '--', 'true'])).code, 75);
+  const waiter = launch(LOCKD_RUN, ['-S', oldAddr, '-v', '-l', 'job', '-w', '10s', '-c', 'echo "token=[$LOCKD_TOKEN]"']);
+  await waiter.waitFor(/old server: waiting up to 10s/, 'stderr');
+  await holder.disconnect();
+  assert.is((await waiter.exited).code, 0);
+  assert.is(waiter.stdout, 'token=[]\n');
+});
+
+old('--max enforced by joining, comparing and leaving: never more than 2 alive', async () => {
+  const tmpLog = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-old-'));
+  const log = path.join(tmpLog, 'log');
+  const cmd = `echo start >> ${log}; sleep 0.05; echo end >> ${log}`;
+  const results = await Promise.all(Array.from({ length: 6 }, () => lockdRun(oldAddr, ['-s', 'api', '-m', '2', '-w', '30s', '-c', cmd])));
+  assert.equal(results.map((r) => r.code), Array(6).fill(0));
+  let alive = 0;
+  let most = 0;
+  for (const line of fs.readFileSync(log, 'utf8').trim().split('\n')) {
+    alive += line === 'start' ? 1 : -1;
+    most = Math.max(most, alive);
+  }
+  assert.ok(most <= 2, `at most ${most}`);
+  fs.rmSync(tmpLog, { recursive: true, force: true });
+});
+
+old('the server going away while the command runs is noticed', async () => {
+  const proc = launch(LOCKD_RUN, ['-S', oldAddr, '-l', 'job', '--', ...HOLD.map((x) => x)]);
+  await proc.waitFor(/ready/);
+  await oldServer.close();
+  assert.is((await proc.exited).code, 74);
+  oldServer = await startOldServer();
+});
+
+old.run();
