@@ -51,10 +51,10 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
 
   const forwarders = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARDED) {
-    const forward = ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => {
-      signal(sig, false);
-      if (sig === 'SIGTERM') terminate(false);
-    } : () => {};
+    const forward =
+      sig === 'SIGTERM' ? () => terminate(false)
+      : ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => signal(sig, false)
+      : () => {};
     forwarders.set(sig, forward);
     process.on(sig, forward);
   }
