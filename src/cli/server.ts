@@ -16,7 +16,7 @@ function parseArgs(argv: string[]) {
     .option('--disable-registry', 'Answer "0 disabled" to iam and who')
     .option('-p, --pid-file <path>', 'Write the process id to this file, removed on exit')
     .option('--max-line <bytes>', `Close a connection that sends a longer request line (default: ${DEFAULT_LIMITS.maxLine})`)
-    .option('-v, --verbose', 'Log connects, grants, releases and orphans to stdout');
+    .option('-v, --verbose', 'Log connections, grants, waits, releases, orphans and unknown commands to stdout');
   cli.help();
   cli.version(VERSION, '--version');
   const parsed = cli.parse(['node', 'lockd-server', ...argv], { run: false });

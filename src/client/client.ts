@@ -53,6 +53,7 @@ interface Pending {
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
+const KEEPALIVE_MS = 15_000;
 
 /**
  * A connection to a lock server. Locks live as long as it does.
@@ -80,6 +81,8 @@ export class Client extends EventEmitter {
     this.requestTimeout = timeouts.request ?? 0;
     this.socket = 'path' in endpoint ? net.connect(endpoint.path) : net.connect(endpoint.port, endpoint.host);
     this.socket.setNoDelay(true);
+    // Notice a vanished server even while idle; lockd-run also pings.
+    if (!('path' in endpoint)) this.socket.setKeepAlive(true, KEEPALIVE_MS);
     this.socket.setEncoding('utf8');
     this.socket.on('data', (text: string) => this.onData(text));
     this.socket.on('error', (err: Error) => {

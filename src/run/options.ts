@@ -48,8 +48,8 @@ is released when lockd-run ends, however it ends.`,
     .option('-m, --max <n>', 'With --shared: at most N holders at once')
     .option('-c, --command <string>', 'Run the string with $SHELL -c (default /bin/sh)')
     .option('-n, --nonblock', 'If the lock is busy, exit at once (the default)')
-    .option('-w, --wait [duration]', 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1.5)')
-    .option('-S, --server <address>', `HOST:PORT or unix:PATH (env LOCKD_SERVER; default ${DEFAULT_SERVER})`)
+    .option('-w, --wait [duration]', 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5); the next word is taken as DURATION only if it is one')
+    .option('-S, --server <address>', `HOST:PORT, [IPv6]:PORT, PORT, unix:PATH or a PATH with a / (env LOCKD_SERVER; default ${DEFAULT_SERVER})`)
     .option('--connect-timeout <duration>', 'Give up connecting after DURATION (default 10s)')
     .option('-E, --conflict-exit-code <n>', `Exit status when busy or timed out (default ${EXIT.BUSY})`)
     .option('--name <label>', 'Name shown in dumps for this holder (default host:pid:command)')
@@ -57,7 +57,7 @@ is released when lockd-run ends, however it ends.`,
     .option('--on-lost <action>', 'When the lock is lost while the command runs: term or ignore (default term)')
     .option('--ping-interval <duration>', 'Check the connection this often while the command runs (default 5s)')
     .option('-v, --verbose', 'Say what is waited for, and how long it took')
-    .option('-q, --quiet', 'Say nothing when the lock is busy')
+    .option('-q, --quiet', 'Say nothing when the lock is busy or the wait times out')
     .example('lockd-run --lock nightly-backup -- ./backup.sh')
     .example('lockd-run --shared api --max 5 --wait 2m -- curl https://example.org/')
     .example("lockd-run -S locks.example:9999 -l report -w 30s -c 'make report && mail-report'");
@@ -66,9 +66,10 @@ is released when lockd-run ends, however it ends.`,
       title: 'Exit status',
       body: [
         "  the command's own status; 128+N when it died of signal N",
+        `  ${EXIT.SOFTWARE}   internal error (a bug)`,
         `  ${EXIT.USAGE}   usage error`,
         `  ${EXIT.UNAVAILABLE}   lock server unreachable`,
-        `  ${EXIT.LOST}   lock lost while the command ran`,
+        `  ${EXIT.LOST}   lock lost while the command ran (with --on-lost term, whatever the command returned)`,
         `  ${EXIT.BUSY}   lock busy, or the wait timed out (see -E)`,
         `  ${EXIT.CANNOT_EXECUTE}  command not executable;  ${EXIT.NOT_FOUND}  command not found`,
         '  128+N  lockd-run stopped by signal N while waiting',

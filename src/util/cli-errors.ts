@@ -28,7 +28,7 @@ export function runMain(program: string, main: () => Promise<number | void>): vo
         process.exitCode = EXIT.USAGE;
       } else {
         process.stderr.write(`${program}: internal error: ${err?.stack ?? err}\n`);
-        process.exitCode = 70;
+        process.exitCode = EXIT.SOFTWARE;
       }
     },
   );

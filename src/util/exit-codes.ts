@@ -7,6 +7,8 @@ export const EXIT = {
   USAGE: 64,
   /** lockd-run: the lock server cannot be reached. */
   UNAVAILABLE: 69,
+  /** Internal error (a bug): the message includes a stack trace. */
+  SOFTWARE: 70,
   /** lockd-server: cannot listen (address in use, permission denied) or write its pid file. */
   OSERR: 71,
   /** lockd-run: the lock was lost while the command ran. */
