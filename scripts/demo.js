@@ -1,6 +1,6 @@
 // npm run demo: an embedded lock server on a free loopback port, and the
 // client library and lockd-run against it.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { listen, connect } from '../dist/index.js';
 
@@ -31,22 +31,18 @@ for (const [i, c] of clients.entries()) {
 }
 
 const run = fileURLToPath(new URL('../bin/lockd-run', import.meta.url));
+// Asynchronously: the server lives in this process, so it must keep serving meanwhile.
+const lockdRun = (args) =>
+  new Promise((resolve) => spawn(run, ['-S', where, ...args], { stdio: 'inherit' }).on('exit', (code) => resolve(code)));
 say(`lockd-run --lock nightly-backup -- sh -c 'echo backing up...'   (b still holds it: skipped)`);
-let r = spawnSync(run, ['-S', where, '--lock', 'nightly-backup', '--', 'sh', '-c', 'echo backing up...'], { stdio: 'inherit' });
-console.log(`exit status ${r.status}`);
+console.log(`exit status ${await lockdRun(['--lock', 'nightly-backup', '--', 'sh', '-c', 'echo backing up...'])}`);
 await b.disconnect();
 say(`lockd-run --lock nightly-backup -- sh -c 'echo backing up...'   (free now)`);
-r = spawnSync(run, ['-S', where, '--lock', 'nightly-backup', '--', 'sh', '-c', 'echo "backing up with token $LOCKD_TOKEN"'], { stdio: 'inherit' });
-console.log(`exit status ${r.status}`);
+console.log(`exit status ${await lockdRun(['--lock', 'nightly-backup', '--', 'sh', '-c', 'echo "backing up with token $LOCKD_TOKEN"'])}`);
 for (const c of clients) await c.disconnect();
 say('lockd-run --shared api --max 2 -w 10s: 5 runs at once, never more than 2 inside');
 const runs = Array.from({ length: 5 }, (_, i) =>
-  new Promise((resolve) => {
-    import('node:child_process').then(({ spawn }) => {
-      const child = spawn(run, ['-S', where, '--shared', 'api', '--max', '2', '-w', '10s', '--', 'sh', '-c', `echo "run ${i} inside with $LOCKD_COUNT holder(s)"; sleep 0.2`], { stdio: 'inherit' });
-      child.on('exit', resolve);
-    });
-  }),
+  lockdRun(['--shared', 'api', '--max', '2', '-w', '10s', '--', 'sh', '-c', `echo "run ${i} inside with $LOCKD_COUNT holder(s)"; sleep 0.2`]),
 );
 console.log('exit statuses', await Promise.all(runs));
 await server.destroy();
