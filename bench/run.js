@@ -1,0 +1,299 @@
+// npm run bench: lockd-server against redis-server (SET NX + DEL), side by
+// side in one run, with a compiled load generator. Prints a table of ratios
+// and writes the raw figures as JSON. `--smoke` runs every scenario briefly
+// (CI uses it so that the bench keeps working); the full run is not in CI.
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const SMOKE = args.includes('--smoke');
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const ROUNDS = opt('--rounds', SMOKE ? 1 : 5);
+const SECONDS = opt('--seconds', SMOKE ? 0.3 : 3);
+const HOLD = opt('--connections', SMOKE ? 500 : 10_000);
+const STARTS = opt('--starts', SMOKE ? 3 : 21);
+const HANDOFFS = opt('--handoffs', SMOKE ? 50 : 1000);
+const OUT = path.join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const cpuTicks = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks
+};
+const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+const TICK_S = 1 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+async function freePort() {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function buildLoadgen() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-bench-'));
+  const bin = path.join(dir, 'loadgen');
+  execFileSync('cc', ['-O2', '-Wall', '-o', bin, path.join(ROOT, 'bench', 'loadgen.c')]);
+  return bin;
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 500; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function startServers() {
+  const lockdPort = await freePort();
+  const lockd = spawn(process.execPath, [path.join(ROOT, 'bin', 'lockd-server'), '-t', `127.0.0.1:${lockdPort}`, ...(process.env.BENCH_VERBOSE ? ['-v'] : [])], { stdio: 'inherit' });
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--maxclients', String(HOLD + 1000), '--protected-mode', 'no', '--loglevel', 'warning'], { stdio: 'inherit' });
+  await Promise.all([waitForPort(lockdPort), waitForPort(redisPort)]);
+  return {
+    lockd: { name: 'lockd', proto: 'lockd', port: lockdPort, proc: lockd },
+    redis: { name: 'redis', proto: 'redis', port: redisPort, proc: redis },
+  };
+}
+
+function loadgen(bin, argv) {
+  const out = execFileSync(bin, argv, { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+/** Lock cycles: alternating which server goes first each round, so drift hits both. */
+function throughput(bin, servers, conns, depth) {
+  const raw = { lockd: [], redis: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? [servers.redis, servers.lockd] : [servers.lockd, servers.redis];
+    for (const s of order) {
+      const before = cpuTicks(s.proc.pid);
+      const r = loadgen(bin, ['cycle', s.proto, '127.0.0.1', String(s.port), String(conns), String(depth), String(SECONDS)]);
+      r.server_cpu_s = (cpuTicks(s.proc.pid) - before) * TICK_S;
+      raw[s.name].push(r);
+    }
+  }
+  const med = (name, key) => median(raw[name].map((r) => r[key]));
+  return {
+    lockd: med('lockd', 'cycles_per_s'),
+    redis: med('redis', 'cycles_per_s'),
+    loadgen_cpu: { lockd: med('lockd', 'loadgen_cpu_s') / SECONDS, redis: med('redis', 'loadgen_cpu_s') / SECONDS },
+    raw,
+  };
+}
+
+/** One line-protocol connection that asks `q` after `hello` (replies end with "."). */
+async function statsConnection(port) {
+  const s = net.connect(port, '127.0.0.1');
+  await once(s, 'connect');
+  s.setEncoding('latin1');
+  let buf = '';
+  const lines = [];
+  let wake = null;
+  s.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, nl)); buf = buf.slice(nl + 1); }
+    wake?.();
+  });
+  const line = async () => {
+    while (!lines.length) await new Promise((r) => (wake = r));
+    return lines.shift();
+  };
+  s.write('hello\n');
+  await line();
+  return {
+    async q() {
+      s.write('q\n');
+      const stats = {};
+      for (let l = await line(); l !== '.'; l = await line()) {
+        const [k, v] = l.split(': ');
+        stats[k] = Number(v);
+      }
+      return stats;
+    },
+    close: () => s.destroy(),
+  };
+}
+
+/** N connections each holding one lock: RSS per connection; then all close at once: time until every lock is free. */
+async function holdAndRelease(bin, server) {
+  const baseline = rssKb(server.proc.pid);
+  const gen = spawn(bin, ['hold', server.proto, '127.0.0.1', String(server.port), String(HOLD)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(gen, 'exit');
+  gen.stdout.setEncoding('utf8');
+  let out = '';
+  gen.stdout.on('data', (d) => (out += d));
+  while (!out.includes('ready')) await once(gen.stdout, 'data');
+  const held = rssKb(server.proc.pid);
+  const result = { connections: HOLD, rss_baseline_kb: baseline, rss_held_kb: held, kb_per_connection: (held - baseline) / HOLD };
+  if (server.proto === 'lockd') {
+    const stats = await statsConnection(server.port);
+    const q0 = await stats.q();
+    if (q0.locks !== HOLD) throw new Error(`expected ${HOLD} locks, q says ${q0.locks}`);
+    gen.stdin.write('go\n');
+    while (!out.includes('closed')) await once(gen.stdout, 'data');
+    const closedAt = performance.now();
+    // Poll `q` throughout: every answer must parse and be consistent, and the counts only fall.
+    let last = q0;
+    let polls = 0;
+    for (;;) {
+      const q = await stats.q();
+      polls++;
+      if (!(q.locks <= last.locks && q.connections <= last.connections && q.locks >= 0)) {
+        throw new Error(`inconsistent q during mass disconnect: ${JSON.stringify(last)} then ${JSON.stringify(q)}`);
+      }
+      last = q;
+      if (q.locks === 0 && q.connections === 1) break;
+      if (performance.now() - closedAt > 30_000) throw new Error('locks not released within 30 s');
+    }
+    result.release_ms = performance.now() - closedAt;
+    result.q_polls_during_release = polls;
+    result.orphans = last.orphans - q0.orphans;
+    stats.close();
+  } else {
+    gen.stdin.write('go\n');
+  }
+  await exited;
+  return result;
+}
+
+/** Median wall time of lockd-run --lock x -- true against that of node -e 0 (NODE_EXTRA_CA_CERTS unset). */
+async function startup(server) {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const time = (file, argv) => new Promise((resolve) => {
+    const t = performance.now();
+    spawn(file, argv, { env, stdio: 'ignore' }).on('exit', (code) => {
+      if (code !== 0) throw new Error(`${file} ${argv.join(' ')} exited ${code}`);
+      resolve(performance.now() - t);
+    });
+  });
+  const run = [], node = [];
+  for (let i = 0; i < STARTS; i++) {
+    node.push(await time(process.execPath, ['-e', '0']));
+    run.push(await time(process.execPath, [path.join(ROOT, 'bin', 'lockd-run'), '-S', `127.0.0.1:${server.port}`, '--lock', 'x', '--', 'true']));
+  }
+  return { lockd_run_ms: median(run), node_ms: median(node), raw: { run, node } };
+}
+
+/** Hand-off: release by the holder to grant at the queued waiter; reference: a plain round trip to redis (PING). */
+async function handoff(lockdPort, redisPort) {
+  const open = async (port) => {
+    const s = net.connect(port, '127.0.0.1');
+    await once(s, 'connect');
+    s.setNoDelay(true);
+    return s;
+  };
+  const nextLine = (s) => new Promise((resolve) => s.once('data', (d) => resolve(d.toString())));
+  const [a, b] = [await open(lockdPort), await open(lockdPort)];
+  a.write('hello\n'); await nextLine(a);
+  b.write('hello\n'); await nextLine(b);
+  a.write('g h\n'); await nextLine(a);
+  let holder = a, waiter = b;
+  const lat = [];
+  for (let i = 0; i < HANDOFFS; i++) {
+    waiter.write('wg -1 h\n');
+    // Make sure the waiter is queued: a round trip on the holder after it.
+    await new Promise((r) => setImmediate(r));
+    holder.write('ping\n'); await nextLine(holder);
+    const granted = nextLine(waiter);
+    const released = nextLine(holder);
+    const t = performance.now();
+    holder.write('r h\n');
+    await granted;
+    lat.push(performance.now() - t);
+    await released;
+    [holder, waiter] = [waiter, holder];
+  }
+  a.destroy(); b.destroy();
+  const r = await open(redisPort);
+  const rtt = [];
+  for (let i = 0; i < HANDOFFS; i++) {
+    const t = performance.now();
+    r.write('PING\r\n');
+    await nextLine(r);
+    rtt.push(performance.now() - t);
+  }
+  r.destroy();
+  return { handoff_ms: median(lat), redis_ping_rtt_ms: median(rtt) };
+}
+
+const fmt = (x, d = 2) => x.toFixed(d);
+
+async function main() {
+  const bin = buildLoadgen();
+  const servers = await startServers();
+  const results = {
+    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model,
+    redis: execFileSync('redis-server', ['--version']).toString().trim(), smoke: SMOKE, rounds: ROUNDS, seconds: SECONDS,
+  };
+  const step = (what) => process.stderr.write(`bench: ${what}\n`);
+  try {
+    step('lock cycles, 50 connections');
+    results.c50 = throughput(bin, servers, 50, 1);
+    step('lock cycles, 50 connections, 16 in flight');
+    results.c50p16 = throughput(bin, servers, 50, 16);
+    step('lock cycles, 1 connection');
+    results.c1 = throughput(bin, servers, 1, 1);
+    step(`${HOLD} connections holding a lock, then closing at once`);
+    results.hold = { lockd: await holdAndRelease(bin, servers.lockd), redis: await holdAndRelease(bin, servers.redis) };
+    step('lockd-run start-up');
+    results.startup = await startup(servers.lockd);
+    step('hand-off');
+    results.handoff = await handoff(servers.lockd.port, servers.redis.port);
+  } finally {
+    servers.lockd.proc.kill();
+    servers.redis.proc.kill();
+  }
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, JSON.stringify(results, null, 2));
+
+  const rows = [];
+  const tp = (label, r, target) => rows.push([label, `${fmt(r.lockd, 0)} vs ${fmt(r.redis, 0)} cycles/s`, fmt(r.lockd / r.redis), target,
+    `${fmt(r.loadgen_cpu.lockd * 100, 0)}% / ${fmt(r.loadgen_cpu.redis * 100, 0)}%`]);
+  tp('get+release, 50 conns, 1 in flight', results.c50, '>= 0.8');
+  tp('same, 16 in flight (pipelined)', results.c50p16, '>= 1.0');
+  tp('same, 1 connection', results.c1, '>= 0.8');
+  const h = results.hold;
+  rows.push([`${HOLD} conns holding a lock: KB/conn`, `${fmt(h.lockd.kb_per_connection, 1)} vs ${fmt(h.redis.kb_per_connection, 1)} KB`,
+    fmt(h.lockd.kb_per_connection / h.redis.kb_per_connection), '<= 5 KB', '']);
+  rows.push([`all ${HOLD} close at once: locks freed`, `${fmt(h.lockd.release_ms, 1)} ms after the last close (${h.lockd.q_polls_during_release} q polls)`, '', '<= 100 ms', '']);
+  rows.push(['lockd-run --lock x -- true', `${fmt(results.startup.lockd_run_ms, 1)} vs node -e 0 ${fmt(results.startup.node_ms, 1)} ms`,
+    fmt(results.startup.lockd_run_ms / results.startup.node_ms), '<= 1.3', '']);
+  rows.push(['hand-off to a queued waiter', `${fmt(results.handoff.handoff_ms, 3)} ms vs redis PING rtt ${fmt(results.handoff.redis_ping_rtt_ms, 3)} ms`,
+    fmt(results.handoff.handoff_ms / results.handoff.redis_ping_rtt_ms), '<= 2 ms', '']);
+  const head = ['scenario', 'lockd vs reference', 'ratio', 'target', 'loadgen CPU (lockd / redis runs)'];
+  const widths = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));
+  const line = (r) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  console.log(`\n${results.cpu_model}, ${results.cpus} cores, Node ${process.version}, ${results.redis.split(' ').slice(0, 3).join(' ')}, ${results.date.slice(0, 10)}` +
+    `${SMOKE ? ' (smoke run: figures are not meaningful)' : ''}; NODE_EXTRA_CA_CERTS unset for the start-up timing`);
+  console.log(line(head));
+  console.log('| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |');
+  for (const r of rows) console.log(line(r));
+  console.log(`\nraw figures: ${path.relative(process.cwd(), OUT)}`);
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.stack ?? err}`);
+  process.exit(1);
+});
