@@ -44,5 +44,5 @@ say('lockd-run --shared api --max 2 -w 10s: 5 runs at once, never more than 2 in
 const runs = Array.from({ length: 5 }, (_, i) =>
   lockdRun(['--shared', 'api', '--max', '2', '-w', '10s', '--', 'sh', '-c', `echo "run ${i} inside with $LOCKD_COUNT holder(s)"; sleep 0.2`]),
 );
-console.log('exit statuses', await Promise.all(runs));
+console.log(`exit statuses: ${(await Promise.all(runs)).join(' ')}`);
 await server.destroy();

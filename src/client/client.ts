@@ -5,6 +5,7 @@ import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { pollAcquire } from './poll-acquire.js';
+import { now } from '../util/clock.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
 
@@ -266,10 +267,10 @@ export class Client extends EventEmitter {
   /** Round trip to the server: proves the connection and the server are alive. Resolves to ms taken. */
   async ping(): Promise<number> {
     const info = await this.ready;
-    const start = performance.now();
+    const start = now();
     // An old server has no ping; `me` is the cheapest command it answers.
     await this.line(info.extended ? 'ping' : 'me');
-    return performance.now() - start;
+    return now() - start;
   }
 
   /** Closes the connection; the server releases every lock it held. */

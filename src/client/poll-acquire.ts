@@ -1,9 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AcquireOptions, Client, Grant } from './client.js';
 import { LockdError } from './errors.js';
+import { now } from '../util/clock.js';
 
 const FIRST_DELAY = 25;
 const MAX_DELAY = 2_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * acquire() against an old server, which cannot queue waiters nor enforce a
@@ -13,11 +15,11 @@ const MAX_DELAY = 2_000;
  */
 export async function pollAcquire(client: Client, name: string, options: AcquireOptions): Promise<Grant> {
   const wait = options.wait ?? 0;
-  const deadline = performance.now() + wait;
+  const deadline = now() + wait;
   for (let delay = FIRST_DELAY; ; delay = Math.min(delay * 2, MAX_DELAY)) {
     const grant = await tryOnce(client, name, options);
     if (grant) return grant;
-    const left = deadline - performance.now();
+    const left = deadline - now();
     if (left <= 0) {
       throw new LockdError(`${options.shared ? 'Shared Lock' : 'Lock'} Get Failure: ${name}`, 'ELOCKBUSY');
     }

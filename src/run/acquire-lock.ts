@@ -5,6 +5,7 @@ import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
+import { now } from '../util/clock.js';
 
 export type Say = (message: string) => void;
 
@@ -25,7 +26,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     client.destroy();
   };
   for (const s of WAIT_SIGNALS) process.on(s, stop);
-  const started = performance.now();
+  const started = now();
   try {
     const info = await client.connected();
     // Pipelined ahead of the acquire; a server with the registry off refuses it, which is fine.
@@ -34,7 +35,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     const grant = await client.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: cfg.wait });
     if (cfg.verbose) {
       const token = grant.token === null ? 'no fencing token from this server' : `token ${grant.token}`;
-      say(`got ${what(cfg)} after ${formatDuration(performance.now() - started)} (${grant.count} holder(s), ${token})`);
+      say(`got ${what(cfg)} after ${formatDuration(now() - started)} (${grant.count} holder(s), ${token})`);
     }
     return { kind: 'granted', client, grant, info };
   } catch (err) {
@@ -44,7 +45,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     }
     const e = err as LockdError;
     if (e.code === 'ELOCKBUSY') {
-      if (!cfg.quiet) say(await busyMessage(cfg, client, performance.now() - started));
+      if (!cfg.quiet) say(await busyMessage(cfg, client, now() - started));
       client.destroy();
       return { kind: 'exit', status: cfg.conflictExitCode };
     }

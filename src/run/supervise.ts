@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import type { Client, Grant } from '../client/client.js';
 import { EXIT } from '../util/exit-codes.js';
@@ -5,21 +7,20 @@ import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { FORWARDED, TERMINAL_GENERATED, signalNumber } from './signals.js';
 import type { Say } from './acquire-lock.js';
+import { now } from '../util/clock.js';
 
 /** Runs the command while the lock is held; resolves to lockd-run's exit status. */
 export async function supervise(cfg: RunConfig, client: Client, grant: Grant, say: Say): Promise<number> {
-  // Loaded only once the lock is ours: a busy lock costs no execa at all.
-  const { execa } = await import('execa');
   // Its own process group, so that on lock loss we can stop it and everything
   // it started. Not when it shares our terminal: a background group could not
   // read from it.
-  const ownGroup = !process.stdin.isTTY;
-  const child = execa(cfg.command[0], cfg.command.slice(1), {
+  // isatty(0), not process.stdin.isTTY: touching process.stdin builds a stream (and loads readline) just to ask.
+  const ownGroup = !isatty(0);
+  const child = spawn(cfg.command[0], cfg.command.slice(1), {
     stdio: 'inherit',
-    reject: false,
     detached: ownGroup,
-    cleanup: false,
     env: {
+      ...process.env,
       LOCKD_LOCK: cfg.lock,
       LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
       LOCKD_COUNT: String(grant.count),
@@ -28,6 +29,12 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
       LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
     },
   });
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>(
+    (resolve) => {
+      child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    },
+  );
 
   let alive = true;
   let killTimer: NodeJS.Timeout | null = null;
@@ -74,7 +81,7 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   };
   const stopWatching = watch(client, cfg.pingInterval, lose);
 
-  const result = await child;
+  const result = await ended;
   alive = false;
   stopWatching();
   if (killTimer) clearTimeout(killTimer);
@@ -83,14 +90,14 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
 
   if (lost && cfg.onLost === 'term') return EXIT.LOST;
   if (result.signal) return EXIT.SIGNAL_BASE + signalNumber(result.signal);
-  if (result.exitCode !== undefined) return result.exitCode;
+  if (result.code !== null) return result.code;
   // It never started.
-  const code = (result as { code?: string }).code;
-  if (code === 'ENOENT') {
+  if (result.error?.code === 'ENOENT') {
     say(`${cfg.command[0]}: command not found`);
     return EXIT.NOT_FOUND;
   }
-  say(`${cfg.command[0]}: cannot run: ${code === 'EACCES' ? 'permission denied' : (code ?? String(result.shortMessage).split('\n')[0])}`);
+  const why = result.error?.code === 'EACCES' ? 'permission denied' : (result.error?.code ?? 'unknown error');
+  say(`${cfg.command[0]}: cannot run: ${why}`);
   return EXIT.CANNOT_EXECUTE;
 }
 
@@ -102,16 +109,16 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
 function watch(client: Client, interval: number, lose: (why: string) => void): () => void {
   const onClose = () => lose('the connection to the lock server closed');
   client.once('close', onClose);
-  let lastAnswer = performance.now();
+  let lastAnswer = now();
   const timer = setInterval(() => {
-    const silent = performance.now() - lastAnswer;
+    const silent = now() - lastAnswer;
     if (silent > 2 * interval) {
       lose(`the lock server has not answered for ${formatDuration(silent)}`);
       client.destroy();
       return;
     }
     client.ping().then(
-      () => (lastAnswer = performance.now()),
+      () => (lastAnswer = now()),
       () => {},
     );
   }, interval);
