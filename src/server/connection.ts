@@ -42,7 +42,6 @@ export class Connection {
     srv.log?.(`${address} connected`);
     if (socket.remoteFamily) socket.setKeepAlive(true, limits.keepAlive);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => {}); // 'close' follows and does the cleanup
     socket.on('close', () => this.onClose());
@@ -52,9 +51,8 @@ export class Connection {
     this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
-    // latin1: one char per byte, so names round-trip byte for byte.
-    const text = chunk.toString('latin1');
+  /** Received bytes as latin1 (one char per byte, so names round-trip byte for byte). */
+  onData(text: string): void {
     this.input = this.input === '' ? text : this.input + text;
     this.run();
   }

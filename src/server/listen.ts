@@ -4,6 +4,7 @@ import { Connection, type ConnectionLimits } from './connection.js';
 import { ServerState, type Log } from './state.js';
 import { COMMAND_LIST } from './commands.js';
 import { formatAddress } from '../util/address.js';
+import { adoptSocket } from './adopt-socket.js';
 
 export interface ListenOptions {
   /** TCP port (0 for any free one) and optional host; both unset and no unix means port 9999. */
@@ -57,11 +58,13 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   let whenEmpty: (() => void) | null = null;
   let unixCount = 0;
 
-  const accept = (socket: net.Socket) => {
-    const address = socket.remoteAddress
-      ? formatAddress(socket.remoteAddress, socket.remotePort!)
+  const accept = (accepted: net.Socket) => {
+    const address = accepted.remoteAddress
+      ? formatAddress(accepted.remoteAddress, accepted.remotePort!)
       : `unix:${++unixCount}`;
-    const conn = new Connection(srv, socket, address, limits);
+    let conn: Connection | null = null;
+    const socket = adoptSocket(accepted, (text) => conn!.onData(text));
+    conn = new Connection(srv, socket, address, limits);
     live.add(conn);
     socket.once('close', () => {
       live.delete(conn);
@@ -74,7 +77,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   let tcp: LockServer['tcp'] = null;
   try {
     if (wantTcp) {
-      const server = net.createServer({ noDelay: true }, accept);
+      const server = net.createServer({ pauseOnConnect: true }, accept);
       servers.push(server);
       await bind(server, { port: options.port ?? DEFAULT_PORT, host: options.host });
       const a = server.address() as net.AddressInfo;
@@ -82,7 +85,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     }
     if (options.unix !== undefined) {
       await removeStaleSocket(options.unix);
-      const server = net.createServer(accept);
+      const server = net.createServer({ pauseOnConnect: true }, accept);
       servers.push(server);
       await bind(server, { path: options.unix });
     }
@@ -91,8 +94,11 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     throw err;
   }
 
-  const stopAccepting = () =>
-    Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  // Not waiting for net.Server's 'close': it counts the wrappers adoptSocket()
+  // retired, which never close. `live` counts the connections.
+  const stopAccepting = () => {
+    for (const s of servers) s.close();
+  };
   const allGone = () =>
     new Promise<void>((resolve) => {
       if (live.size === 0) resolve();
@@ -111,15 +117,13 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       return n;
     },
     async close() {
-      const stopped = stopAccepting();
+      stopAccepting();
       await allGone();
-      await stopped;
     },
     async destroy() {
-      const stopped = stopAccepting();
+      stopAccepting();
       for (const conn of live) conn.destroy();
       await allGone();
-      await stopped;
     },
   };
 }
