@@ -73,7 +73,7 @@ test('a client that never reads its replies is cut off after the write timeout, 
   socket.on('error', () => {});
   // Ask for far more output than the socket buffers hold.
   const flood = 'q\n'.repeat(20000);
-  const pump = () => { if (!socket.destroyed) socket.write(flood, pump); };
+  const pump = (err) => { if (!err && !socket.destroyed) socket.write(flood, pump); };
   pump();
   await closed;
   await until(async () => (await stats()).locks === 0, 'the stalled client to be dropped');

@@ -78,6 +78,18 @@ test('a client that sends without reading cannot grow server memory: reading sto
   }
 });
 
+test('a burst whose replies overflow the output limit is throttled, not lost: every reply arrives in order', async () => {
+  const s2 = await start({ limits: { maxPendingOutput: 1024 }, warn: () => {} });
+  try {
+    const c = await Raw.open(s2.tcp.port);
+    const pairs = Array.from({ length: 5000 }, (_, i) => expected(i));
+    c.send(pairs.map(([req]) => req).join('\n') + '\n');
+    assert.equal(await c.read(5000), pairs.map(([, reply]) => reply));
+  } finally {
+    await s2.destroy();
+  }
+});
+
 test('a waiting command holds back later lines; they run in order once it is answered', async () => {
   const a = await Raw.open(server.tcp.port);
   const b = await Raw.open(server.tcp.port);

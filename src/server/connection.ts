@@ -30,6 +30,8 @@ export class Connection {
   private waitTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Replies not yet handed to the socket (see send()). */
+  private pendingOut = '';
 
   constructor(
     private readonly srv: ServerState,
@@ -42,7 +44,6 @@ export class Connection {
     srv.log?.(`${address} connected`);
     if (socket.remoteFamily) socket.setKeepAlive(true, limits.keepAlive);
     socket.setNoDelay(true);
-    socket.on('drain', () => this.onDrain());
     socket.on('error', () => {}); // 'close' follows and does the cleanup
     socket.on('close', () => this.onClose());
   }
@@ -57,7 +58,7 @@ export class Connection {
     this.run();
   }
 
-  /** Runs every complete line we may run now, then sends their replies in one write. */
+  /** Runs every complete line we may run now; their replies go out in one write (see send()). */
   private run(): void {
     if (this.closed) return;
     const srv = this.srv;
@@ -76,14 +77,14 @@ export class Connection {
         this.startWait();
       } else if (reply !== '') {
         out += reply;
-        if (socket.writableLength + out.length > this.limits.maxPendingOutput) {
+        if (socket.writableLength + this.pendingOut.length + out.length > this.limits.maxPendingOutput) {
           this.throttle();
           break;
         }
       }
     }
     this.input = start === 0 ? input : input.slice(start);
-    if (out !== '') socket.write(out, 'latin1');
+    if (out !== '') this.send(out);
     srv.flushGrants();
     if (this.input.length > maxLine) {
       // Lines held back while blocked are fine, up to a point; one overlong partial line is not.
@@ -94,11 +95,38 @@ export class Connection {
   }
 
   /** Sends the replies so far, then closes; its locks go when the socket has closed. */
+
+  /**
+   * Replies wait until every readable socket of this event-loop turn has been
+   * read, then go out together (as Redis does): one write per connection per
+   * turn, and the peers are woken once the server is done.
+   */
+  private send(out: string): void {
+    if (out === '') return;
+    if (this.pendingOut === '') {
+      pendingFlush.push(this);
+      if (pendingFlush.length === 1) setImmediate(flushAll);
+    }
+    this.pendingOut += out;
+  }
+
+  flush(): void {
+    const out = this.pendingOut;
+    if (out === '') return;
+    this.pendingOut = '';
+    if (this.closed) return;
+    if (!this.throttled) this.socket.write(out, 'latin1');
+    // Go on reading once this has reached the kernel ('drain' would not come
+    // if the write fitted under the socket's high-water mark).
+    else this.socket.write(out, 'latin1', () => this.unthrottle());
+  }
+
   private lineTooLong(out: string): void {
     this.srv.warn(`${this.session.label}: request line longer than ${this.limits.maxLine} bytes, connection closed`);
-    this.closed = true;
     this.input = '';
-    if (out !== '') this.socket.write(out, 'latin1');
+    this.send(out);
+    this.flush();
+    this.closed = true;
     this.srv.flushGrants();
     this.socket.destroySoon();
   }
@@ -122,7 +150,7 @@ export class Connection {
     this.waitTimer = null;
     this.blocked = false;
     if (this.closed) return;
-    this.socket.write(reply, 'latin1');
+    this.send(reply);
     if (this.input.indexOf('\n') >= 0) setImmediate(() => this.run());
     else if (this.socket.isPaused() && !this.throttled) this.socket.resume();
   }
@@ -136,8 +164,8 @@ export class Connection {
     }, this.limits.writeTimeout);
   }
 
-  private onDrain(): void {
-    if (!this.throttled) return;
+  private unthrottle(): void {
+    if (!this.throttled || this.closed) return;
     this.throttled = false;
     if (this.stallTimer) clearTimeout(this.stallTimer);
     this.stallTimer = null;
@@ -151,4 +179,10 @@ export class Connection {
     if (this.stallTimer) clearTimeout(this.stallTimer);
     this.srv.drop(this.session);
   }
+}
+
+const pendingFlush: Connection[] = [];
+function flushAll(): void {
+  for (let i = 0; i < pendingFlush.length; i++) pendingFlush[i].flush();
+  pendingFlush.length = 0;
 }
