@@ -47,6 +47,19 @@ test('clean close (FIN) releases everything', async () => {
   await assertOrphaned(before);
 });
 
+test('a client that half-closes right after its requests still gets every reply', async () => {
+  const c = await Raw.open(server.tcp.port);
+  c.socket.end('g half\ni half\nsg pool\nme\n');
+  assert.equal(await c.read(4), [
+    '1 Lock Get Success: half',
+    '1 Lock Is Locked: half',
+    '1 Shared Lock Get Success: pool',
+    `1 ${c.address} ${c.address}`,
+  ]);
+  await c.closedByServer();
+  await until(async () => (await watcher.ask('i half')) === '0 Lock Not Locked: half', 'the lock to be released');
+});
+
 test('reset (RST) releases everything', async () => {
   const c = await holder();
   const before = await stats();

@@ -20,6 +20,8 @@ export function adoptSocket(accepted: net.Socket, onData: (text: string) => void
   internal._handle = null;
   return new net.Socket({
     handle,
+    // The connection decides what to do when the client closes its side.
+    allowHalfOpen: true,
     readable: true,
     writable: true,
     onread: {

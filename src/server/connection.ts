@@ -45,6 +45,7 @@ export class Connection {
     if (socket.remoteFamily) socket.setKeepAlive(true, limits.keepAlive);
     socket.setNoDelay(true);
     socket.on('error', () => {}); // 'close' follows and does the cleanup
+    socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onClose());
   }
 
@@ -94,8 +95,6 @@ export class Connection {
     }
   }
 
-  /** Sends the replies so far, then closes; its locks go when the socket has closed. */
-
   /**
    * Replies wait until every readable socket of this event-loop turn has been
    * read, then go out together (as Redis does): one write per connection per
@@ -121,13 +120,13 @@ export class Connection {
     else this.socket.write(out, 'latin1', () => this.unthrottle());
   }
 
+  /** Sends the replies so far, releases its locks, and closes. */
   private lineTooLong(out: string): void {
     this.srv.warn(`${this.session.label}: request line longer than ${this.limits.maxLine} bytes, connection closed`);
     this.input = '';
     this.send(out);
     this.flush();
-    this.closed = true;
-    this.srv.flushGrants();
+    this.hangUp();
     this.socket.destroySoon();
   }
 
@@ -173,7 +172,28 @@ export class Connection {
     this.run();
   }
 
+  /**
+   * The client closed its side. Its locks go now, not after the socket's
+   * teardown (a shutdown and a handle close, each a turn of the event loop
+   * later): when thousands of clients leave at once that is the difference
+   * between their locks being free in tens of milliseconds and in hundreds.
+   * Replies to its last requests are still sent before our side closes.
+   */
+  private onEnd(): void {
+    this.flush();
+    this.hangUp();
+    // Everything written already reached the kernel: close at once (close(2)
+    // sends it and then the FIN) instead of a shutdown first.
+    if (this.socket.writableLength === 0) this.socket.destroy();
+    else this.socket.end();
+  }
+
   private onClose(): void {
+    this.hangUp();
+  }
+
+  private hangUp(): void {
+    if (this.closed) return;
     this.closed = true;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     if (this.stallTimer) clearTimeout(this.stallTimer);
