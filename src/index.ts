@@ -1,9 +1,10 @@
-export { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type LockServer } from './server/listen.js';
+export { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type LockServer, type Limits } from './server/listen.js';
 export {
   connect,
   Client,
   type Target,
   type Timeouts,
+  type ClientOptions,
   type AcquireOptions,
   type Grant,
   type ServerInfo,

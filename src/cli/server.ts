@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { cac } from 'cac';
-import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions } from '../server/listen.js';
+import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
+import { parseDuration } from '../util/duration.js';
+import { readToken } from '../util/token-file.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
 import { CliError, runMain } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
@@ -15,7 +17,14 @@ function parseArgs(argv: string[]) {
     .option('--disable-dump', 'Answer "0 disabled" to d, sd, dump and who')
     .option('--disable-registry', 'Answer "0 disabled" to iam and who')
     .option('-p, --pid-file <path>', 'Write the process id to this file, removed on exit')
+    .option('--auth-token-file <path>', 'Require clients to send `auth TOKEN` first, TOKEN being the first line of this file')
+    .option('--max-connections <n>', `Most connections at once (default: ${DEFAULT_LIMITS.maxConnections})`)
+    .option('--max-connections-per-address <n>', `Most connections at once from one client address (default: ${DEFAULT_LIMITS.maxConnectionsPerAddress})`)
+    .option('--max-locks-per-connection <n>', `Most locks one connection may hold (default: ${DEFAULT_LIMITS.maxLocksPerConnection})`)
     .option('--max-line <bytes>', `Close a connection that sends a longer request line (default: ${DEFAULT_LIMITS.maxLine})`)
+    .option('--line-timeout <duration>', `Close a connection whose request line takes longer to arrive (default: ${DEFAULT_LIMITS.lineTimeout / 1000}s)`)
+    .option('--write-timeout <duration>', `Close a connection that leaves its replies unread this long (default: ${DEFAULT_LIMITS.writeTimeout / 1000}s)`)
+    .option('--keepalive <duration>', `Idle time before TCP keepalive probes a client (default: ${DEFAULT_LIMITS.keepAlive / 1000}s; then 10 probes 1s apart)`)
     .option('-v, --verbose', 'Log connections, grants, waits, releases, orphans and unknown commands to stdout');
   cli.help();
   cli.version(VERSION, '--version');
@@ -47,11 +56,20 @@ async function main(): Promise<number | void> {
     if (e.host !== '') listenOptions.host = e.host;
   }
   if (opts.unix !== undefined) listenOptions.unix = String(opts.unix);
-  if (opts.maxLine !== undefined) {
-    const n = Number(opts.maxLine);
-    if (!Number.isInteger(n) || n < 16) throw new CliError('--max-line takes a whole number of bytes, at least 16');
-    listenOptions.limits = { maxLine: n };
+  const limits: Partial<Limits> = {};
+  if (opts.maxLine !== undefined) limits.maxLine = whole(opts.maxLine, '--max-line', 16);
+  if (opts.maxConnections !== undefined) limits.maxConnections = whole(opts.maxConnections, '--max-connections', 1);
+  if (opts.maxConnectionsPerAddress !== undefined) {
+    limits.maxConnectionsPerAddress = whole(opts.maxConnectionsPerAddress, '--max-connections-per-address', 1);
   }
+  if (opts.maxLocksPerConnection !== undefined) {
+    limits.maxLocksPerConnection = whole(opts.maxLocksPerConnection, '--max-locks-per-connection', 1);
+  }
+  if (opts.lineTimeout !== undefined) limits.lineTimeout = duration(opts.lineTimeout, '--line-timeout');
+  if (opts.writeTimeout !== undefined) limits.writeTimeout = duration(opts.writeTimeout, '--write-timeout');
+  if (opts.keepalive !== undefined) limits.keepAlive = Math.max(1000, duration(opts.keepalive, '--keepalive'));
+  listenOptions.limits = limits;
+  if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
 
   let server;
   try {
@@ -72,6 +90,11 @@ async function main(): Promise<number | void> {
       throw new CliError(`cannot write pid file ${pidFile}: ${(err as Error).message}`, EXIT.OSERR);
     }
   }
+  if (server.tcp && !listenOptions.authToken && !isLoopback(server.tcp.host)) {
+    process.stderr.write(
+      `lockd-server: WARNING: listening on ${describeEndpoint(server.tcp)} beyond loopback with no --auth-token-file: anyone who can reach this port can take and hold any lock\n`,
+    );
+  }
   if (opts.verbose) {
     const where = [server.tcp && describeEndpoint(server.tcp), server.unix && `unix:${server.unix}`].filter(Boolean);
     process.stdout.write(`lockd-server ${VERSION} listening on ${where.join(' and ')}\n`);
@@ -88,6 +111,22 @@ async function main(): Promise<number | void> {
   await server.destroy();
   if (pidFile) fs.rmSync(pidFile, { force: true });
   return EXIT.OK;
+}
+
+function whole(value: unknown, option: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n < min) throw new CliError(`${option}: "${value}" is not a whole number of at least ${min}`);
+  return n;
+}
+
+function duration(value: unknown, option: string): number {
+  const ms = parseDuration(String(value));
+  if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m)`);
+  return ms;
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || host.startsWith('127.') || host === 'localhost' || host === '::ffff:127.0.0.1';
 }
 
 runMain('lockd-server', main);

@@ -9,12 +9,17 @@ import { now } from '../util/clock.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
 
-export interface Timeouts {
+export interface ClientOptions {
   /** Give up connecting (and the hello handshake) after this many ms. Default 10000. */
   connect?: number;
   /** Fail a request whose reply takes longer than this many ms (0: never, the default). The connection is closed then, since later replies would be out of step. */
   request?: number;
+  /** Shared secret for a server started with --auth-token-file (sent with `auth` first). */
+  authToken?: string;
 }
+
+/** @deprecated the name of ClientOptions in the original API, where it held only timeouts. */
+export type Timeouts = ClientOptions;
 
 export interface AcquireOptions {
   /** A shared (counted) lock rather than an exclusive one. */
@@ -77,9 +82,9 @@ export class Client extends EventEmitter {
   private readonly ready: Promise<ServerInfo>;
   private readonly requestTimeout: number;
 
-  constructor(endpoint: Endpoint, timeouts: Timeouts = {}) {
+  constructor(endpoint: Endpoint, options: ClientOptions = {}) {
     super();
-    this.requestTimeout = timeouts.request ?? 0;
+    this.requestTimeout = options.request ?? 0;
     this.socket = 'path' in endpoint ? net.connect(endpoint.path) : net.connect(endpoint.port, endpoint.host);
     this.socket.setNoDelay(true);
     // Notice a vanished server even while idle; lockd-run also pings.
@@ -93,7 +98,7 @@ export class Client extends EventEmitter {
           : new LockdError(`lock server connection failed: ${err.message}`, 'ECONNECT', { cause: err });
     });
     this.socket.on('close', () => this.onClose());
-    this.ready = this.handshake(timeouts.connect ?? DEFAULT_CONNECT_TIMEOUT);
+    this.ready = this.handshake(options.connect ?? DEFAULT_CONNECT_TIMEOUT, options.authToken);
     // The handshake's failure reaches callers through their own calls and 'error'.
     this.ready.catch((err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -109,7 +114,7 @@ export class Client extends EventEmitter {
     return this.info;
   }
 
-  private async handshake(timeout: number): Promise<ServerInfo> {
+  private async handshake(timeout: number, authToken: string | undefined): Promise<ServerInfo> {
     const socket = this.socket;
     const timer = setTimeout(() => {
       socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
@@ -119,17 +124,28 @@ export class Client extends EventEmitter {
         socket.once('connect', resolve);
         socket.once('close', () => reject(this.closedError()));
       });
-      // An old server ignores `hello` (no reply), so `me` right behind it tells
-      // the two apart without a timeout: the reply is one line or two.
-      const [first, second] = await this.request('hello\nme\n', (lines) =>
-        lines.length === 2 || parseHello(lines[0]) === null,
-      );
+      if (authToken !== undefined) checkName(authToken);
+      // An old server ignores `hello` (and `auth`): no reply. So `me` right
+      // behind them tells the kinds apart without a timeout: the reply to
+      // `me` is the last line of the handshake, whichever lines came before.
+      const lines = await this.request(`${authToken === undefined ? '' : `auth ${authToken}\n`}hello\nme\n`, (got) => {
+        const last = got[got.length - 1];
+        return last.startsWith('0 ') || (last !== '1 ok' && parseHello(last) === null);
+      });
+      const last = lines[lines.length - 1];
+      if (last.startsWith('0 Authentication')) {
+        throw new LockdError(`the lock server refused us: ${last.slice(2)}`, 'EAUTH');
+      }
+      const rest = lines.filter((l) => l !== '1 ok');
+      const first = rest[0];
       const caps = parseHello(first);
-      const me = parseMe(caps ? second : first);
+      const me = parseMe(rest[rest.length - 1]);
       if (!me) throw new LockdError(`unexpected handshake reply from the lock server: ${first}`, 'EPROTOCOL');
       this.name = me.name;
       this.info = { extended: caps !== null, capabilities: caps ?? [], address: me.address };
     } catch (err) {
+      // Queued calls fail with the handshake's reason, not a bare "closed".
+      if (err instanceof LockdError) this.failure ??= err;
       socket.destroy();
       throw err;
     } finally {
@@ -422,10 +438,10 @@ function checkName(name: string): void {
 }
 
 /** Connects to a lock server at { tcp: 'host:port' }, { unix: path }, or 'host:port' / 'unix:path'. */
-export function connect(target: Target, timeouts?: Timeouts): Client {
+export function connect(target: Target, options?: ClientOptions): Client {
   let endpoint: Endpoint;
   if (typeof target === 'string') endpoint = parseEndpoint(target);
   else if ('unix' in target) endpoint = { path: target.unix };
   else endpoint = parseEndpoint(target.tcp);
-  return new Client(endpoint, timeouts);
+  return new Client(endpoint, options);
 }

@@ -25,5 +25,7 @@ export type LockdErrorCode =
   | 'EINVAL'
   /** The server said something this client does not understand. */
   | 'EPROTOCOL'
+  /** The server requires an auth token, and ours was missing or wrong. */
+  | 'EAUTH'
   /** Could not connect: the socket error's code is in `cause`. */
   | 'ECONNECT';

@@ -35,3 +35,6 @@ export const grant = (count: number, token: number, name: string) => `${count} $
 export const sharedGrant = (count: number, token: number, name: string) =>
   `${count} ${token} Shared Lock Get Success: ${name}\n`;
 export const sharedRefused = (name: string) => `0 Shared Lock Get Failure: ${name}\n`;
+export const AUTH_REQUIRED = '0 Authentication required\n';
+export const AUTH_FAILED = '0 Authentication failed\n';
+export const TOO_MANY_CONNECTIONS = '0 Too many connections\n';

@@ -18,7 +18,7 @@ const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Connects and takes the lock, waiting as configured. INT, TERM and HUP stop the wait. */
 export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
-  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout });
+  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken });
   client.on('error', () => {}); // each call reports its own failure
   let stoppedBy: string | null = null;
   const stop = (signal: NodeJS.Signals) => {
@@ -53,6 +53,9 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     if (e.code === 'ECONNECT' || e.code === 'ETIMEDOUT') {
       const why = e.code === 'ETIMEDOUT' ? `no answer within ${formatDuration(cfg.connectTimeout)}` : reason(e);
       throw new CliError(`cannot reach the lock server at ${cfg.server}: ${why}`, EXIT.UNAVAILABLE);
+    }
+    if (e.code === 'EAUTH') {
+      throw new CliError(`${e.message}${cfg.authToken === undefined ? ' (give --auth-token-file or LOCKD_AUTH_TOKEN)' : ''}`, EXIT.NOPERM);
     }
     if (e.code === 'ECONNCLOSED') {
       throw new CliError(`the lock server at ${cfg.server} closed the connection while we waited for ${what(cfg)}`, EXIT.UNAVAILABLE);

@@ -7,6 +7,7 @@ import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
+import { readToken } from '../util/token-file.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:9999';
 
@@ -19,6 +20,7 @@ export interface RunConfig {
   wait: number;
   server: string;
   endpoint: Endpoint;
+  authToken: string | undefined;
   connectTimeout: number;
   conflictExitCode: number;
   name: string;
@@ -50,6 +52,7 @@ is released when lockd-run ends, however it ends.`,
     .option('-n, --nonblock', 'If the lock is busy, exit at once (the default)')
     .option('-w, --wait [duration]', 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5); the next word is taken as DURATION only if it is one')
     .option('-S, --server <address>', `HOST:PORT, [IPv6]:PORT, PORT, unix:PATH or a PATH with a / (env LOCKD_SERVER; default ${DEFAULT_SERVER})`)
+    .option('--auth-token-file <path>', 'Send the token in the first line of this file to the server (env LOCKD_AUTH_TOKEN)')
     .option('--connect-timeout <duration>', 'Give up connecting after DURATION (default 10s)')
     .option('-E, --conflict-exit-code <n>', `Exit status when busy or timed out (default ${EXIT.BUSY})`)
     .option('--name <label>', 'Name shown in dumps for this holder (default host:pid:command)')
@@ -69,6 +72,7 @@ is released when lockd-run ends, however it ends.`,
         `  ${EXIT.SOFTWARE}   internal error (a bug)`,
         `  ${EXIT.USAGE}   usage error`,
         `  ${EXIT.UNAVAILABLE}   lock server unreachable`,
+        `  ${EXIT.NOPERM}   the server refused our auth token;  ${EXIT.CONFIG}  unreadable auth token file`,
         `  ${EXIT.LOST}   lock lost while the command ran (with --on-lost term, whatever the command returned)`,
         `  ${EXIT.BUSY}   lock busy, or the wait timed out (see -E)`,
         `  ${EXIT.CANNOT_EXECUTE}  command not executable;  ${EXIT.NOT_FOUND}  command not found`,
@@ -157,6 +161,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     wait,
     server,
     endpoint,
+    authToken: o.authTokenFile !== undefined ? readToken(String(single(o.authTokenFile, '--auth-token-file'))) : env.LOCKD_AUTH_TOKEN || undefined,
     connectTimeout: o.connectTimeout === undefined ? 10_000 : duration(o.connectTimeout, '--connect-timeout'),
     conflictExitCode: o.conflictExitCode === undefined ? EXIT.BUSY : whole(o.conflictExitCode, '--conflict-exit-code', 0, 255),
     name: single(o.name, '--name') ?? `${os.hostname()}:${process.pid}:${label}`,

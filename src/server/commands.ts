@@ -3,6 +3,7 @@ import { parseMax, parseWaitMs, splitWord } from '../protocol/request.js';
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
 import { VERSION } from '../version.js';
+import { alreadyAuthenticated } from './auth.js';
 
 /** A reply, or null when the command waits and answers later through Session.answerWait. */
 export type Reply = string | null;
@@ -20,11 +21,21 @@ interface Command {
   readonly run: (srv: ServerState, s: Session, arg: string) => Reply;
 }
 
-export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping'] as const;
+export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping', 'auth'] as const;
 
 // ---- exclusive locks ----
 
+/** A connection at its lock limit is refused new locks (as if busy), with a warning. */
+function atLockLimit(srv: ServerState, s: Session, name: string, shared: boolean): boolean {
+  const held = (s.ex?.size ?? 0) + (s.sh?.size ?? 0);
+  if (held < srv.policy.maxLocksPerConnection) return false;
+  if (shared ? s.sh?.has(name) : s.ex?.has(name)) return false;
+  srv.warn(`${s.label}: holds ${held} locks, the most one connection may; refused ${name}`);
+  return true;
+}
+
 function get(srv: ServerState, s: Session, name: string): Reply {
+  if (atLockLimit(srv, s, name, false)) return R.lockGet(false, name);
   const ok = srv.table.get(s, name) !== 0;
   if (ok) srv.log?.(`${s.label} obtained lock ${name}`);
   return R.lockGet(ok, name);
@@ -55,6 +66,7 @@ function dumpExclusive(srv: ServerState, _s: Session, name: string): Reply {
 // ---- shared locks ----
 
 function sharedGet(srv: ServerState, s: Session, name: string): Reply {
+  if (atLockLimit(srv, s, name, true)) return R.sharedRefused(name);
   const count = srv.table.sharedGet(s, name);
   srv.log?.(`${s.label} obtained shared lock ${name} (${count} holders)`);
   return R.sharedGet(count, name);
@@ -158,6 +170,7 @@ function waitGet(srv: ServerState, s: Session, arg: string): Reply {
   const [msWord, name] = splitWord(arg);
   const ms = parseWaitMs(msWord);
   if (ms === null) return R.badArgument('wg', 'expected "wg MS NAME" with MS a whole number or -1');
+  if (atLockLimit(srv, s, name, false)) return R.lockGet(false, name);
   const token = srv.table.get(s, name);
   if (token !== 0) {
     srv.log?.(`${s.label} obtained lock ${name}`);
@@ -179,6 +192,7 @@ function waitSharedGet(srv: ServerState, s: Session, arg: string): Reply {
   if (max === null || ms === null) {
     return R.badArgument('wsg', 'expected "wsg MAX MS NAME" with MAX a whole number and MS a whole number or -1');
   }
+  if (atLockLimit(srv, s, name, true)) return R.sharedRefused(name);
   const count = srv.table.sharedTryGet(s, name, max);
   if (count !== 0) {
     srv.log?.(`${s.label} obtained shared lock ${name} (${count} holders)`);
@@ -210,6 +224,7 @@ export const COMMAND_LIST: readonly Command[] = [
   { name: 'ping', stat: 'never', run: ping },
   { name: 'wg', stat: 'never', run: waitGet },
   { name: 'wsg', stat: 'never', run: waitSharedGet },
+  { name: 'auth', stat: 'never', run: alreadyAuthenticated },
 ];
 
 /** Command word to index in COMMAND_LIST (a Map: command words are client data, `__proto__` included). */

@@ -11,6 +11,8 @@ export interface ConnectionLimits {
   maxPendingOutput: number;
   /** How long output may stay above maxPendingOutput without draining before we cut the client off (ms). */
   writeTimeout: number;
+  /** How long a partial request line may take to complete (ms); slower ones are dropped (slowloris). */
+  lineTimeout: number;
   /** TCP keepalive idle time before the first probe (ms). */
   keepAlive: number;
 }
@@ -29,6 +31,7 @@ export class Connection {
   private throttled = false;
   private waitTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
+  private lineTimer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Replies not yet handed to the socket (see send()). */
   private pendingOut = '';
@@ -75,6 +78,7 @@ export class Connection {
       const reply = execute(srv, this.session, input.slice(start, nl));
       start = nl + 1;
       if (reply === null) {
+        if (this.session.refusal !== null) return this.refuse(out);
         this.startWait();
       } else if (reply !== '') {
         out += reply;
@@ -87,6 +91,7 @@ export class Connection {
     this.input = start === 0 ? input : input.slice(start);
     if (out !== '') this.send(out);
     srv.flushGrants();
+    this.watchPartialLine();
     if (this.input.length > maxLine) {
       // Lines held back while blocked are fine, up to a point; one overlong partial line is not.
       const nl = this.input.indexOf('\n');
@@ -120,6 +125,39 @@ export class Connection {
     else this.socket.write(out, 'latin1', () => this.unthrottle());
   }
 
+  /**
+   * A partial line must complete within lineTimeout: a client trickling bytes
+   * (slowloris) is dropped. Idle connections with nothing pending are never
+   * timed out, however long they hold their locks.
+   */
+  private watchPartialLine(): void {
+    const partial = this.input !== '' && !this.blocked;
+    if (partial && this.lineTimer === null) {
+      this.lineTimer = setTimeout(() => {
+        this.srv.warn(`${this.session.label}: request line not completed within ${this.limits.lineTimeout} ms, connection closed`);
+        this.hangUp();
+        this.socket.destroy();
+      }, this.limits.lineTimeout);
+    } else if (!partial && this.lineTimer !== null) {
+      clearTimeout(this.lineTimer);
+      this.lineTimer = null;
+    }
+  }
+
+  /** A refused connection (auth): the refusal after a fixed delay, then close. */
+  private refuse(out: string): void {
+    this.send(out);
+    this.blocked = true;
+    this.input = '';
+    this.waitTimer = setTimeout(() => {
+      this.waitTimer = null;
+      this.send(this.session.refusal!);
+      this.flush();
+      this.hangUp();
+      this.socket.destroySoon();
+    }, this.session.waitMs);
+  }
+
   /** Sends the replies so far, releases its locks, and closes. */
   private lineTooLong(out: string): void {
     this.srv.warn(`${this.session.label}: request line longer than ${this.limits.maxLine} bytes, connection closed`);
@@ -151,7 +189,10 @@ export class Connection {
     if (this.closed) return;
     this.send(reply);
     if (this.input.indexOf('\n') >= 0) setImmediate(() => this.run());
-    else if (this.socket.isPaused() && !this.throttled) this.socket.resume();
+    else {
+      if (this.socket.isPaused() && !this.throttled) this.socket.resume();
+      this.watchPartialLine();
+    }
   }
 
   private throttle(): void {
@@ -197,6 +238,7 @@ export class Connection {
     this.closed = true;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.lineTimer) clearTimeout(this.lineTimer);
     this.srv.drop(this.session);
   }
 }

@@ -1,5 +1,6 @@
 import { parseRequest } from '../protocol/request.js';
 import { END, unknown } from '../protocol/replies.js';
+import { authenticate } from './auth.js';
 import { COMMANDS, COMMAND_LIST, type Reply } from './commands.js';
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
@@ -8,6 +9,7 @@ import type { Session } from './session.js';
 export function execute(srv: ServerState, s: Session, line: string): Reply {
   const req = parseRequest(line);
   if (req === null) return '';
+  if (!s.authed) return authenticate(srv, s, req.cmd, req.arg);
   const index = COMMANDS.get(req.cmd);
   if (index === undefined) {
     srv.counters.invalidCommands++;

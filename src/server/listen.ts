@@ -5,6 +5,8 @@ import { ServerState, type Log } from './state.js';
 import { COMMAND_LIST } from './commands.js';
 import { formatAddress } from '../util/address.js';
 import { adoptSocket } from './adopt-socket.js';
+import { digest } from './auth.js';
+import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 
 export interface ListenOptions {
   /** TCP port (0 for any free one) and optional host; both unset and no unix means port 9999. */
@@ -20,15 +22,33 @@ export interface ListenOptions {
   log?: Log;
   /** Receives a line whenever a client is cut off (overlong line, not reading); default: stderr. */
   warn?: Log;
-  limits?: Partial<ConnectionLimits>;
+  limits?: Partial<Limits>;
+  /** Clients must send `auth TOKEN` first (see docs/protocol.md). */
+  authToken?: string;
+}
+
+export interface Limits extends ConnectionLimits {
+  /** Connections at once; the next one gets an error line and is closed. */
+  maxConnections: number;
+  /** Connections at once from one client address (IP, or all Unix-socket clients together). */
+  maxConnectionsPerAddress: number;
+  /** Locks one connection may hold at once. */
+  maxLocksPerConnection: number;
+  /** Delay before a refused `auth` is answered (ms). */
+  authFailureDelay: number;
 }
 
 export const DEFAULT_PORT = 9999;
-export const DEFAULT_LIMITS: ConnectionLimits = {
+export const DEFAULT_LIMITS: Limits = {
   maxLine: 64 * 1024,
   maxPendingOutput: 256 * 1024,
   writeTimeout: 60_000,
+  lineTimeout: 30_000,
   keepAlive: 15_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 1_000,
+  maxLocksPerConnection: 10_000,
+  authFailureDelay: 1_000,
 };
 
 export interface LockServer {
@@ -52,22 +72,41 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     { dump: !options.disableDump, registry: !options.disableRegistry },
     options.log ?? null,
     options.warn ?? ((msg) => process.stderr.write(`lockd-server: ${msg}\n`)),
+    {
+      authDigest: options.authToken === undefined ? null : digest(options.authToken),
+      authFailureDelay: limits.authFailureDelay,
+      maxLocksPerConnection: limits.maxLocksPerConnection,
+    },
     COMMAND_LIST.length,
   );
   const live = new Set<Connection>();
   let whenEmpty: (() => void) | null = null;
   let unixCount = 0;
 
+  const perAddress = new Map<string, number>();
   const accept = (accepted: net.Socket) => {
+    const ip = accepted.remoteAddress ?? 'unix';
+    const fromThere = perAddress.get(ip) ?? 0;
+    if (live.size >= limits.maxConnections || fromThere >= limits.maxConnectionsPerAddress) {
+      srv.warn(`${ip}: ${live.size >= limits.maxConnections ? `${live.size} connections, the most allowed` : `${fromThere} connections from this address, the most allowed`}; refused`);
+      accepted.end(TOO_MANY_CONNECTIONS);
+      accepted.destroySoon();
+      return;
+    }
+    perAddress.set(ip, fromThere + 1);
     const address = accepted.remoteAddress
       ? formatAddress(accepted.remoteAddress, accepted.remotePort!)
       : `unix:${++unixCount}`;
     let conn: Connection | null = null;
     const socket = adoptSocket(accepted, (text) => conn!.onData(text));
     conn = new Connection(srv, socket, address, limits);
+    conn.session.authed = srv.policy.authDigest === null;
     live.add(conn);
     socket.once('close', () => {
       live.delete(conn);
+      const n = perAddress.get(ip)! - 1;
+      if (n === 0) perAddress.delete(ip);
+      else perAddress.set(ip, n);
       if (live.size === 0) whenEmpty?.();
     });
   };

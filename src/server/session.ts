@@ -8,6 +8,10 @@ export class Session extends Owner {
   ext = false;
   /** Set by a waiting command that returned no reply yet: how long it may wait (ms, Infinity). */
   waitMs = 0;
+  /** False until `auth` succeeds, when the server requires it. */
+  authed = true;
+  /** Set with a null reply: send this after waitMs, then close the connection. */
+  refusal: string | null = null;
 
   constructor(
     /** IP:PORT, [v6]:PORT or unix:N; also the default name. */

@@ -13,6 +13,15 @@ export interface Features {
 
 export type Log = (message: string) => void;
 
+export interface Policy {
+  /** SHA-256 of the shared secret clients must send with `auth` first, or null for none. */
+  authDigest: Buffer | null;
+  /** How long a refused `auth` waits before its answer (slows down guessing). */
+  authFailureDelay: number;
+  /** Locks (exclusive and shared) one connection may hold at once. */
+  maxLocksPerConnection: number;
+}
+
 /** Everything one server shares between its connections. No I/O here either. */
 export class ServerState {
   readonly table = new LockTable(Date.now() * 1000);
@@ -27,6 +36,7 @@ export class ServerState {
     readonly log: Log | null,
     /** Always on: a client was cut off, and why. */
     readonly warn: Log,
+    readonly policy: Policy,
     commandCount: number,
   ) {
     this.counts = new Array<number>(commandCount).fill(0);

@@ -11,6 +11,10 @@ export const EXIT = {
   SOFTWARE: 70,
   /** lockd-server: cannot listen (address in use, permission denied) or write its pid file. */
   OSERR: 71,
+  /** lockd-run: the server refused our auth token (or wanted one). */
+  NOPERM: 77,
+  /** Configuration error: an unreadable or empty auth token file. */
+  CONFIG: 78,
   /** lockd-run: the lock was lost while the command ran. */
   LOST: 74,
   /** lockd-run: the lock is busy, or the wait timed out (changeable with -E). */
