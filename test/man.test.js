@@ -14,13 +14,16 @@ const TOOLS = [
     name: 'lockd-run',
     bin: here('../bin/lockd-run'),
     page: here('../man/lockd-run.1'),
-    exits: [EXIT.USAGE, EXIT.SOFTWARE, EXIT.UNAVAILABLE, EXIT.LOST, EXIT.BUSY, EXIT.CANNOT_EXECUTE, EXIT.NOT_FOUND],
+    exits: [
+      EXIT.USAGE, EXIT.SOFTWARE, EXIT.UNAVAILABLE, EXIT.NOPERM, EXIT.CONFIG,
+      EXIT.LOST, EXIT.BUSY, EXIT.CANNOT_EXECUTE, EXIT.NOT_FOUND,
+    ],
   },
   {
     name: 'lockd-server',
     bin: here('../bin/lockd-server'),
     page: here('../man/lockd-server.8'),
-    exits: [EXIT.USAGE, EXIT.SOFTWARE, EXIT.OSERR],
+    exits: [EXIT.USAGE, EXIT.SOFTWARE, EXIT.OSERR, EXIT.CONFIG],
   },
 ];
 
