@@ -152,6 +152,21 @@ limits('a partial line that trickles in too slowly is dropped; an idle lock hold
   await s.destroy();
 });
 
+limits('a client that keeps completing lines is not cut off, even if every read ends mid-line', async () => {
+  const s = await start({ limits: { lineTimeout: 200 }, warn: () => {} });
+  const c = await Raw.open(s.tcp.port);
+  c.send('i a');
+  const until = Date.now() + 600;
+  for (let i = 0; Date.now() < until; i++) {
+    // Complete the pending line and start the next one in the same write.
+    c.send(`${i}\ni b`);
+    await c.read(1);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.not.ok(c.closed);
+  await s.destroy();
+});
+
 limits('locks per connection', async () => {
   const s = await start({ limits: { maxLocksPerConnection: 2 }, warn: () => {} });
   const c = await Raw.openExt(s.tcp.port);

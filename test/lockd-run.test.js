@@ -278,6 +278,12 @@ test('server unreachable: 69 with one clear line', async () => {
   server = await start();
 });
 
+test('the auth token does not reach the command', async () => {
+  const proc = launch(LOCKD_RUN, ['-S', addr, '-l', 'x', '-c', 'echo "[${LOCKD_AUTH_TOKEN-unset}]"'], { env: { LOCKD_AUTH_TOKEN: 'secret' } });
+  await proc.exited;
+  assert.is(proc.stdout, '[unset]\n');
+});
+
 test('LOCKD_SERVER from the environment', async () => {
   const proc = launch(LOCKD_RUN, ['-l', 'x', '-c', 'echo $LOCKD_SERVER'], { env: { LOCKD_SERVER: addr } });
   await proc.exited;

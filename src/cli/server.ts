@@ -121,6 +121,7 @@ function whole(value: unknown, option: string, min: number): number {
 
 function duration(value: unknown, option: string): number {
   const ms = parseDuration(String(value));
+  if (ms === 0) throw new CliError(`${option}: must be longer than 0`);
   if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m)`);
   return ms;
 }

@@ -20,7 +20,7 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
     stdio: 'inherit',
     detached: ownGroup,
     env: {
-      ...process.env,
+      ...withoutSecrets(process.env),
       LOCKD_LOCK: cfg.lock,
       LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
       LOCKD_COUNT: String(grant.count),
@@ -99,6 +99,12 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   const why = result.error?.code === 'EACCES' ? 'permission denied' : (result.error?.code ?? 'unknown error');
   say(`${cfg.command[0]}: cannot run: ${why}`);
   return EXIT.CANNOT_EXECUTE;
+}
+
+/** The command gets our environment, less the auth token meant for the lock server only. */
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { LOCKD_AUTH_TOKEN: _, ...rest } = env;
+  return rest;
 }
 
 /**

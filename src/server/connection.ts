@@ -91,7 +91,7 @@ export class Connection {
     this.input = start === 0 ? input : input.slice(start);
     if (out !== '') this.send(out);
     srv.flushGrants();
-    this.watchPartialLine();
+    this.watchPartialLine(start > 0);
     if (this.input.length > maxLine) {
       // Lines held back while blocked are fine, up to a point; one overlong partial line is not.
       const nl = this.input.indexOf('\n');
@@ -130,8 +130,13 @@ export class Connection {
    * (slowloris) is dropped. Idle connections with nothing pending are never
    * timed out, however long they hold their locks.
    */
-  private watchPartialLine(): void {
+  private watchPartialLine(progress = false): void {
     const partial = this.input !== '' && !this.blocked;
+    // Each completed line restarts the clock: only a line that itself takes too long counts.
+    if (progress && this.lineTimer !== null) {
+      clearTimeout(this.lineTimer);
+      this.lineTimer = null;
+    }
     if (partial && this.lineTimer === null) {
       this.lineTimer = setTimeout(() => {
         this.srv.warn(`${this.session.label}: request line not completed within ${this.limits.lineTimeout} ms, connection closed`);
