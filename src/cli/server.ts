@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { cac } from 'cac';
 import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
 import { parseDuration } from '../util/duration.js';
-import { readToken } from '../util/token-file.js';
+import { readToken, readPem } from '../util/token-file.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
 import { CliError, runMain } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
@@ -18,6 +18,9 @@ function parseArgs(argv: string[]) {
     .option('--disable-registry', 'Answer "0 disabled" to iam and who')
     .option('-p, --pid-file <path>', 'Write the process id to this file, removed on exit')
     .option('--auth-token-file <path>', 'Require clients to send `auth TOKEN` first, TOKEN being the first line of this file')
+    .option('--tls-cert <path>', 'Speak TLS on the TCP listener with this certificate (PEM; needs --tls-key)')
+    .option('--tls-key <path>', 'The private key of --tls-cert (PEM)')
+    .option('--tls-ca <path>', 'With TLS: require client certificates signed by this CA (PEM)')
     .option('--max-connections <n>', `Most connections at once (default: ${DEFAULT_LIMITS.maxConnections})`)
     .option('--max-connections-per-address <n>', `Most connections at once from one client address (default: ${DEFAULT_LIMITS.maxConnectionsPerAddress})`)
     .option('--max-locks-per-connection <n>', `Most locks one connection may hold (default: ${DEFAULT_LIMITS.maxLocksPerConnection})`)
@@ -70,6 +73,14 @@ async function main(): Promise<number | void> {
   if (opts.keepalive !== undefined) limits.keepAlive = Math.max(1000, duration(opts.keepalive, '--keepalive'));
   listenOptions.limits = limits;
   if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
+  if (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.tlsCa !== undefined) {
+    if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new CliError('TLS needs both --tls-cert and --tls-key');
+    listenOptions.tls = {
+      cert: readPem(String(opts.tlsCert), '--tls-cert'),
+      key: readPem(String(opts.tlsKey), '--tls-key'),
+      ca: opts.tlsCa === undefined ? undefined : readPem(String(opts.tlsCa), '--tls-ca'),
+    };
+  }
 
   let server;
   try {
@@ -90,9 +101,9 @@ async function main(): Promise<number | void> {
       throw new CliError(`cannot write pid file ${pidFile}: ${(err as Error).message}`, EXIT.OSERR);
     }
   }
-  if (server.tcp && !listenOptions.authToken && !isLoopback(server.tcp.host)) {
+  if (server.tcp && !listenOptions.authToken && !listenOptions.tls?.ca && !isLoopback(server.tcp.host)) {
     process.stderr.write(
-      `lockd-server: WARNING: listening on ${describeEndpoint(server.tcp)} beyond loopback with no --auth-token-file: anyone who can reach this port can take and hold any lock\n`,
+      `lockd-server: WARNING: listening on ${describeEndpoint(server.tcp)} beyond loopback with no --auth-token-file or --tls-ca: anyone who can reach this port can take and hold any lock\n`,
     );
   }
   if (opts.verbose) {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
@@ -16,6 +17,8 @@ export interface ClientOptions {
   request?: number;
   /** Shared secret for a server started with --auth-token-file (sent with `auth` first). */
   authToken?: string;
+  /** Speak TLS (also implied by a `lockds://` target): `true`, or CA / client certificate to use. */
+  tls?: boolean | { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
 }
 
 /** @deprecated the name of ClientOptions in the original API, where it held only timeouts. */
@@ -81,11 +84,23 @@ export class Client extends EventEmitter {
   private name = '';
   private readonly ready: Promise<ServerInfo>;
   private readonly requestTimeout: number;
+  /** 'secureConnect' for TLS: the handshake must succeed before we speak. */
+  private readonly connectEvent: string;
 
   constructor(endpoint: Endpoint, options: ClientOptions = {}) {
     super();
     this.requestTimeout = options.request ?? 0;
-    this.socket = 'path' in endpoint ? net.connect(endpoint.path) : net.connect(endpoint.port, endpoint.host);
+    const secure = !('path' in endpoint) && (endpoint.tls || !!options.tls);
+    if ('path' in endpoint) this.socket = net.connect(endpoint.path);
+    else if (secure) {
+      this.socket = tls.connect({
+        host: endpoint.host,
+        port: endpoint.port,
+        servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
+        ...(typeof options.tls === 'object' ? options.tls : {}),
+      });
+    } else this.socket = net.connect(endpoint.port, endpoint.host);
+    this.connectEvent = secure ? 'secureConnect' : 'connect';
     this.socket.setNoDelay(true);
     // Notice a vanished server even while idle; lockd-run also pings.
     if (!('path' in endpoint)) this.socket.setKeepAlive(true, KEEPALIVE_MS);
@@ -121,7 +136,7 @@ export class Client extends EventEmitter {
     }, timeout);
     try {
       await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
+        socket.once(this.connectEvent, resolve);
         socket.once('close', () => reject(this.closedError()));
       });
       if (authToken !== undefined) checkName(authToken);

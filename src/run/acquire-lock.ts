@@ -18,7 +18,7 @@ const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Connects and takes the lock, waiting as configured. INT, TERM and HUP stop the wait. */
 export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
-  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken });
+  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
   client.on('error', () => {}); // each call reports its own failure
   let stoppedBy: string | null = null;
   const stop = (signal: NodeJS.Signals) => {

@@ -7,7 +7,8 @@ import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
-import { readToken } from '../util/token-file.js';
+import { readToken, readPem } from '../util/token-file.js';
+import type { ClientOptions } from '../client/client.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:9999';
 
@@ -21,6 +22,7 @@ export interface RunConfig {
   server: string;
   endpoint: Endpoint;
   authToken: string | undefined;
+  tls: ClientOptions['tls'];
   connectTimeout: number;
   conflictExitCode: number;
   name: string;
@@ -53,6 +55,10 @@ is released when lockd-run ends, however it ends.`,
     .option('-w, --wait [duration]', 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5); the next word is taken as DURATION only if it is one')
     .option('-S, --server <address>', `HOST:PORT, [IPv6]:PORT, PORT, unix:PATH or a PATH with a / (env LOCKD_SERVER; default ${DEFAULT_SERVER})`)
     .option('--auth-token-file <path>', 'Send the token in the first line of this file to the server (env LOCKD_AUTH_TOKEN)')
+    .option('--tls', 'Speak TLS to the server (also: -S lockds://HOST:PORT)')
+    .option('--tls-ca <path>', 'Verify the server against this CA (PEM) instead of the system CAs; implies --tls')
+    .option('--tls-cert <path>', 'Client certificate (PEM) for a server that requires one; implies --tls')
+    .option('--tls-key <path>', 'The private key of --tls-cert (PEM)')
     .option('--connect-timeout <duration>', 'Give up connecting after DURATION (default 10s)')
     .option('-E, --conflict-exit-code <n>', `Exit status when busy or timed out (default ${EXIT.BUSY})`)
     .option('--name <label>', 'Name shown in dumps for this holder (default host:pid:command)')
@@ -105,6 +111,19 @@ function single(value: unknown, option: string): string | undefined {
   if (Array.isArray(value)) throw new CliError(`${option} may be given only once`);
   if (typeof value === 'boolean') throw new CliError(`${option} needs a value`);
   return String(value);
+}
+
+function tlsOptions(o: Record<string, unknown>): RunConfig['tls'] {
+  const file = (option: string, key: string) => {
+    const path = single(o[key], option);
+    return path === undefined ? undefined : readPem(path, option);
+  };
+  const ca = file('--tls-ca', 'tlsCa');
+  const cert = file('--tls-cert', 'tlsCert');
+  const key = file('--tls-key', 'tlsKey');
+  if ((cert === undefined) !== (key === undefined)) throw new CliError('a client certificate needs both --tls-cert and --tls-key');
+  if (ca === undefined && cert === undefined) return o.tls ? true : undefined;
+  return { ca, cert, key };
 }
 
 /** Parses lockd-run's command line; null when --help or --version was printed. Throws CliError on misuse. */
@@ -161,6 +180,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     wait,
     server,
     endpoint,
+    tls: tlsOptions(o),
     authToken: o.authTokenFile !== undefined ? readToken(String(single(o.authTokenFile, '--auth-token-file'))) : env.LOCKD_AUTH_TOKEN || undefined,
     connectTimeout: o.connectTimeout === undefined ? 10_000 : duration(o.connectTimeout, '--connect-timeout'),
     conflictExitCode: o.conflictExitCode === undefined ? EXIT.BUSY : whole(o.conflictExitCode, '--conflict-exit-code', 0, 255),

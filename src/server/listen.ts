@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import fs from 'node:fs';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { ServerState, type Log } from './state.js';
@@ -25,6 +26,8 @@ export interface ListenOptions {
   limits?: Partial<Limits>;
   /** Clients must send `auth TOKEN` first (see docs/protocol.md). */
   authToken?: string;
+  /** The TCP listener speaks TLS. With `ca`, clients must present a certificate it signed. */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
 
 export interface Limits extends ConnectionLimits {
@@ -84,7 +87,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   let unixCount = 0;
 
   const perAddress = new Map<string, number>();
-  const accept = (accepted: net.Socket) => {
+  const accept = (accepted: net.Socket, encrypted = false) => {
     const ip = accepted.remoteAddress ?? 'unix';
     const fromThere = perAddress.get(ip) ?? 0;
     if (live.size >= limits.maxConnections || fromThere >= limits.maxConnectionsPerAddress) {
@@ -98,7 +101,14 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       ? formatAddress(accepted.remoteAddress, accepted.remotePort!)
       : `unix:${++unixCount}`;
     let conn: Connection | null = null;
-    const socket = adoptSocket(accepted, (text) => conn!.onData(text));
+    let socket: net.Socket;
+    if (encrypted) {
+      // A TLS socket decrypts in JavaScript: its reads come as 'data' events.
+      socket = accepted;
+      socket.on('data', (chunk: Buffer) => conn!.onData(chunk.toString('latin1')));
+    } else {
+      socket = adoptSocket(accepted, (text) => conn!.onData(text));
+    }
     conn = new Connection(srv, socket, address, limits);
     conn.session.authed = srv.policy.authDigest === null;
     live.add(conn);
@@ -116,7 +126,12 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   let tcp: LockServer['tcp'] = null;
   try {
     if (wantTcp) {
-      const server = net.createServer({ pauseOnConnect: true }, accept);
+      const server = options.tls
+        ? tls.createServer(
+            { ...options.tls, requestCert: !!options.tls.ca, rejectUnauthorized: !!options.tls.ca, allowHalfOpen: true, handshakeTimeout: 10_000 },
+            (socket) => accept(socket, true),
+          )
+        : net.createServer({ pauseOnConnect: true }, (socket) => accept(socket));
       servers.push(server);
       await bind(server, { port: options.port ?? DEFAULT_PORT, host: options.host });
       const a = server.address() as net.AddressInfo;
@@ -124,7 +139,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     }
     if (options.unix !== undefined) {
       await removeStaleSocket(options.unix);
-      const server = net.createServer({ pauseOnConnect: true }, accept);
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => accept(socket));
       servers.push(server);
       await bind(server, { path: options.unix });
     }

@@ -6,13 +6,21 @@ export function formatAddress(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-export type Endpoint = { host: string; port: number } | { path: string };
+export type Endpoint = { host: string; port: number; tls?: boolean } | { path: string };
 
 /**
  * Parses where to reach or bind a server: `unix:PATH`, a path containing '/',
- * `HOST:PORT`, `[IPv6]:PORT` or a bare `PORT`. Throws a one-line Error on nonsense.
+ * `HOST:PORT`, `[IPv6]:PORT`, a bare `PORT`, or `lockds://HOST:PORT` (TLS).
+ * Throws a one-line Error on nonsense.
  */
 export function parseEndpoint(text: string, defaultHost = '127.0.0.1'): Endpoint {
+  // lockds://HOST:PORT is HOST:PORT over TLS; lockd://HOST:PORT plain.
+  const scheme = /^(lockds?):\/\/(.*)$/.exec(text);
+  if (scheme) {
+    const e = parseEndpoint(scheme[2], defaultHost);
+    if ('path' in e) throw new Error(`"${text}": ${scheme[1]}:// takes HOST:PORT`);
+    return scheme[1] === 'lockds' ? { ...e, tls: true } : e;
+  }
   if (text.startsWith('unix:')) {
     const path = text.slice(5);
     if (path === '') throw new Error(`no socket path in "${text}"`);
@@ -27,5 +35,7 @@ export function parseEndpoint(text: string, defaultHost = '127.0.0.1'): Endpoint
 }
 
 export function describeEndpoint(e: Endpoint): string {
-  return 'path' in e ? `unix:${e.path}` : e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+  if ('path' in e) return `unix:${e.path}`;
+  const hostPort = e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+  return e.tls ? `lockds://${hostPort}` : hostPort;
 }

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { CliError } from './cli-errors.js';
 import { EXIT } from './exit-codes.js';
 
+// The secrets and certificates both tools read from files.
+
 /**
  * The shared secret: the first line of a file (so that it never shows in
  * `ps`). Both tools read it the same way.
@@ -17,4 +19,13 @@ export function readToken(path: string): string {
   if (token.trim() === '') throw new CliError(`the auth token file ${path} is empty`, EXIT.CONFIG);
   if (token !== token.trim()) throw new CliError(`the auth token in ${path} begins or ends with blanks`, EXIT.CONFIG);
   return token;
+}
+
+/** A PEM file (certificate, key, CA) named by an option. */
+export function readPem(path: string, option: string): Buffer {
+  try {
+    return fs.readFileSync(path);
+  } catch (err) {
+    throw new CliError(`${option}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.CONFIG);
+  }
 }

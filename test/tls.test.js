@@ -1,0 +1,102 @@
+// TLS on the TCP listener: server certificates, client certificates, lockds://.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { connect, LockdError } from '../dist/index.js';
+import { start } from './helpers/server.js';
+import { lockdRun } from './helpers/run.js';
+
+const test = suite('tls');
+let dir = null;
+let reason = null;
+try {
+  execFileSync('openssl', ['version'], { stdio: 'ignore' });
+} catch {
+  reason = 'openssl not installed';
+}
+
+/** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, all made here. */
+function makeCerts() {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-tls-'));
+  const f = (name) => path.join(dir, name);
+  const ssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe', cwd: dir });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=lockd test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  for (const [who, ext] of [['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], ['client', 'extendedKeyUsage=clientAuth']]) {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=lockd ${who}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
+    fs.writeFileSync(f(`${who}.ext`), `${ext}\n`);
+    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f(`${who}.ext`), '-out', f(`${who}.pem`));
+  }
+  const read = (name) => fs.readFileSync(f(name));
+  return { ca: read('ca.pem'), cert: read('server.pem'), key: read('server.key'), clientCert: read('client.pem'), clientKey: read('client.key'), f };
+}
+
+if (reason) {
+  test(`skipped: ${reason}`, () => console.log(`  tls tests skipped: ${reason}`));
+} else {
+  const certs = makeCerts();
+
+  test('a TLS listener: the client verifies the server with the CA; lockds:// works', async () => {
+    const server = await start({ tls: { cert: certs.cert, key: certs.key } });
+    const c = connect(`lockds://127.0.0.1:${server.tcp.port}`, { tls: { ca: certs.ca } });
+    assert.is(await c.get('x'), 1);
+    assert.ok((await c.connected()).extended);
+    await c.disconnect();
+    // Without the CA the self-made certificate is refused.
+    const untrusting = connect(`lockds://127.0.0.1:${server.tcp.port}`);
+    untrusting.on('error', () => {});
+    try {
+      await untrusting.get('x');
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, LockdError);
+      assert.is(err.code, 'ECONNECT');
+      assert.match(err.message, /certificate/);
+    }
+    // A plain-text client gets nothing sensible: no lock is taken.
+    const plain = net.connect(server.tcp.port, '127.0.0.1');
+    plain.on('error', () => {});
+    plain.write('g x\ni y\n');
+    await new Promise((r) => plain.once('close', r));
+    const check = connect(`127.0.0.1:${server.tcp.port}`, { tls: { ca: certs.ca } });
+    assert.is(await check.inspect('x'), 0);
+    await check.disconnect();
+    await server.destroy();
+  });
+
+  test('--tls-ca on the server: client certificates are required', async () => {
+    const server = await start({ tls: { cert: certs.cert, key: certs.key, ca: certs.ca } });
+    const withCert = connect(`lockds://127.0.0.1:${server.tcp.port}`, { tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } });
+    assert.is(await withCert.get('x'), 1);
+    await withCert.disconnect();
+    const without = connect(`lockds://127.0.0.1:${server.tcp.port}`, { tls: { ca: certs.ca } });
+    without.on('error', () => {});
+    try {
+      await without.get('x');
+      assert.unreachable();
+    } catch (err) {
+      assert.ok(['ECONNECT', 'ECONNCLOSED'].includes(err.code), err.code);
+    }
+    await server.destroy();
+  });
+
+  test('lockd-run --tls-ca and -S lockds://', async () => {
+    const server = await start({ tls: { cert: certs.cert, key: certs.key } });
+    const r = await lockdRun(`lockds://127.0.0.1:${server.tcp.port}`, ['--tls-ca', certs.f('ca.pem'), '-l', 'x', '-c', 'echo in $LOCKD_LOCK']);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'in x\n');
+    const r2 = await lockdRun(`127.0.0.1:${server.tcp.port}`, ['--tls-ca', certs.f('ca.pem'), '-l', 'x', '--', 'true']);
+    assert.is(r2.code, 0, r2.stderr);
+    const bad = await lockdRun(`lockds://127.0.0.1:${server.tcp.port}`, ['-l', 'x', '--', 'true']);
+    assert.is(bad.code, 69);
+    assert.match(bad.stderr, /^lockd-run: cannot reach the lock server at lockds:\/\/127\.0\.0\.1:\d+: .*certificate/);
+    await server.destroy();
+  });
+
+  test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
+test.run();
