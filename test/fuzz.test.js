@@ -6,28 +6,20 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Raw } from './helpers/raw.js';
+import { seeded } from './helpers/random.js';
 import { startServerProcess } from './helpers/run.js';
 
 const SECONDS = Number(process.env.LOCKD_FUZZ_SECONDS ?? 3);
 const FUZZERS = 8;
 const test = suite('fuzz');
 
-function mulberry32(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
 test(`${FUZZERS} fuzzing connections for ${SECONDS}s beside a well-behaved client`, async () => {
   const srv = await startServerProcess(['--max-line', '4096', '--line-timeout', '1s']);
   srv.proc = srv;
-  const rand = mulberry32(Number(process.env.LOCKD_FUZZ_SEED ?? 7));
+  const rand = seeded(Number(process.env.LOCKD_FUZZ_SEED ?? 7));
   const words = ['g', 'r', 'i', 'd', 'sg', 'sr', 'si', 'sd', 'q', 'me', 'iam', 'who', 'dump', 'hello', 'ping', 'wg', 'wsg', 'auth', 'x', ''];
   const junk = (n) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
   const piece = () => {

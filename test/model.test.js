@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { start, until, statsOf } from './helpers/server.js';
 import { Raw } from './helpers/raw.js';
+import { seeded } from './helpers/random.js';
 
 const SEED = Number(process.env.LOCKD_MODEL_SEED ?? 20261123);
 const OPS = Number(process.env.LOCKD_MODEL_OPS ?? 2500);
@@ -12,20 +13,11 @@ const TIME_LIMIT_MS = 15_000;
 const CLIENTS = 6;
 const NAMES = ['a', 'b', 'c'];
 
-function mulberry32(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const test = suite('model');
 
 test(`random operations from ${CLIENTS} clients match the model (seed ${SEED}, ${OPS} ops)`, async () => {
-  const rand = mulberry32(SEED);
+  const rand = seeded(SEED);
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
   const server = await start();
   const port = server.tcp.port;

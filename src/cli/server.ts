@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { cac } from 'cac';
 import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
-import { parseDuration } from '../util/duration.js';
+import { durationOption, wholeOption } from '../util/option-values.js';
 import { readToken, readPem } from '../util/token-file.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
 import { CliError, runMain } from '../util/cli-errors.js';
@@ -60,17 +60,17 @@ async function main(): Promise<number | void> {
   }
   if (opts.unix !== undefined) listenOptions.unix = String(opts.unix);
   const limits: Partial<Limits> = {};
-  if (opts.maxLine !== undefined) limits.maxLine = whole(opts.maxLine, '--max-line', 16);
-  if (opts.maxConnections !== undefined) limits.maxConnections = whole(opts.maxConnections, '--max-connections', 1);
+  if (opts.maxLine !== undefined) limits.maxLine = wholeOption(opts.maxLine, '--max-line', 16);
+  if (opts.maxConnections !== undefined) limits.maxConnections = wholeOption(opts.maxConnections, '--max-connections', 1);
   if (opts.maxConnectionsPerAddress !== undefined) {
-    limits.maxConnectionsPerAddress = whole(opts.maxConnectionsPerAddress, '--max-connections-per-address', 1);
+    limits.maxConnectionsPerAddress = wholeOption(opts.maxConnectionsPerAddress, '--max-connections-per-address', 1);
   }
   if (opts.maxLocksPerConnection !== undefined) {
-    limits.maxLocksPerConnection = whole(opts.maxLocksPerConnection, '--max-locks-per-connection', 1);
+    limits.maxLocksPerConnection = wholeOption(opts.maxLocksPerConnection, '--max-locks-per-connection', 1);
   }
-  if (opts.lineTimeout !== undefined) limits.lineTimeout = duration(opts.lineTimeout, '--line-timeout');
-  if (opts.writeTimeout !== undefined) limits.writeTimeout = duration(opts.writeTimeout, '--write-timeout');
-  if (opts.keepalive !== undefined) limits.keepAlive = Math.max(1000, duration(opts.keepalive, '--keepalive'));
+  if (opts.lineTimeout !== undefined) limits.lineTimeout = durationOption(opts.lineTimeout, '--line-timeout', { allowZero: false });
+  if (opts.writeTimeout !== undefined) limits.writeTimeout = durationOption(opts.writeTimeout, '--write-timeout', { allowZero: false });
+  if (opts.keepalive !== undefined) limits.keepAlive = Math.max(1000, durationOption(opts.keepalive, '--keepalive', { allowZero: false }));
   listenOptions.limits = limits;
   if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.tlsCa !== undefined) {
@@ -122,19 +122,6 @@ async function main(): Promise<number | void> {
   await server.destroy();
   if (pidFile) fs.rmSync(pidFile, { force: true });
   return EXIT.OK;
-}
-
-function whole(value: unknown, option: string, min: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < min) throw new CliError(`${option}: "${value}" is not a whole number of at least ${min}`);
-  return n;
-}
-
-function duration(value: unknown, option: string): number {
-  const ms = parseDuration(String(value));
-  if (ms === 0) throw new CliError(`${option}: must be longer than 0`);
-  if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m)`);
-  return ms;
 }
 
 function isLoopback(host: string): boolean {

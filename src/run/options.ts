@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cac } from 'cac';
 import { splitArgv } from './argv.js';
 import { parseDuration } from '../util/duration.js';
+import { durationOption, wholeOption } from '../util/option-values.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
@@ -91,21 +92,6 @@ is released when lockd-run ends, however it ends.`,
   return cli;
 }
 
-function duration(value: unknown, option: string): number {
-  const ms = parseDuration(String(value));
-  if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m, 1.5)`);
-  return ms;
-}
-
-function whole(value: unknown, option: string, min: number, max: number): number {
-  const text = String(value);
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw new CliError(`${option}: "${value}" is not a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-
 function single(value: unknown, option: string): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw new CliError(`${option} may be given only once`);
@@ -144,11 +130,11 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (lock === undefined) throw new CliError('no lock given: use --lock NAME or --shared NAME');
   if (/[\r\n]/.test(lock)) throw new CliError('a lock name cannot contain a line break');
   const shared = sharedName !== undefined;
-  const max = o.max === undefined ? undefined : whole(single(o.max, '--max'), '--max', 1, 999_999_999);
+  const max = o.max === undefined ? undefined : wholeOption(single(o.max, '--max'), '--max', 1, 999_999_999);
   if (max !== undefined && !shared) throw new CliError('--max goes with --shared');
 
   if (o.nonblock && o.wait !== undefined) throw new CliError('give either --nonblock or --wait, not both');
-  const wait = o.wait === undefined ? 0 : o.wait === true ? Infinity : duration(single(o.wait, '--wait'), '--wait');
+  const wait = o.wait === undefined ? 0 : o.wait === true ? Infinity : durationOption(single(o.wait, '--wait'), '--wait');
 
   const shellString = single(o.command, '--command');
   let cmd: string[];
@@ -182,14 +168,14 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     endpoint,
     tls: tlsOptions(o),
     authToken: o.authTokenFile !== undefined ? readToken(String(single(o.authTokenFile, '--auth-token-file'))) : env.LOCKD_AUTH_TOKEN || undefined,
-    connectTimeout: o.connectTimeout === undefined ? 10_000 : duration(o.connectTimeout, '--connect-timeout'),
-    conflictExitCode: o.conflictExitCode === undefined ? EXIT.BUSY : whole(o.conflictExitCode, '--conflict-exit-code', 0, 255),
+    connectTimeout: o.connectTimeout === undefined ? 10_000 : durationOption(o.connectTimeout, '--connect-timeout'),
+    conflictExitCode: o.conflictExitCode === undefined ? EXIT.BUSY : wholeOption(o.conflictExitCode, '--conflict-exit-code', 0, 255),
     name: single(o.name, '--name') ?? `${os.hostname()}:${process.pid}:${label}`,
     verbose: !!o.verbose,
     quiet: !!o.quiet,
-    killAfter: o.killAfter === undefined ? 10_000 : duration(o.killAfter, '--kill-after'),
+    killAfter: o.killAfter === undefined ? 10_000 : durationOption(o.killAfter, '--kill-after'),
     onLost,
-    pingInterval: o.pingInterval === undefined ? 5_000 : Math.max(10, duration(o.pingInterval, '--ping-interval')),
+    pingInterval: o.pingInterval === undefined ? 5_000 : Math.max(10, durationOption(o.pingInterval, '--ping-interval')),
     command: cmd,
   };
 }

@@ -1,0 +1,21 @@
+import { parseDuration } from './duration.js';
+import { CliError } from './cli-errors.js';
+
+// Option values of both command lines, checked one way.
+
+export function durationOption(value: unknown, option: string, { allowZero = true } = {}): number {
+  const ms = parseDuration(String(value));
+  if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m, 1.5)`);
+  if (ms === 0 && !allowZero) throw new CliError(`${option}: must be longer than 0`);
+  return ms;
+}
+
+export function wholeOption(value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const text = String(value);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new CliError(`${option}: "${value}" is not a whole number ${range}`);
+  }
+  return n;
+}
