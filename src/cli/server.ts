@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import tls from 'node:tls';
 import { cac } from 'cac';
 import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
 import { durationOption, wholeOption } from '../util/option-values.js';
@@ -55,6 +56,7 @@ async function main(): Promise<number | void> {
       throw new CliError(`--tcp: ${(err as Error).message}`);
     }
     if ('path' in e) throw new CliError('--tcp takes [host:]port; use --unix for a socket path');
+    if (e.tls) throw new CliError('--tcp takes [host:]port; for TLS give --tls-cert and --tls-key');
     listenOptions.port = e.port;
     if (e.host !== '') listenOptions.host = e.host;
   }
@@ -75,11 +77,17 @@ async function main(): Promise<number | void> {
   if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.tlsCa !== undefined) {
     if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new CliError('TLS needs both --tls-cert and --tls-key');
+    if (opts.tcp === undefined && opts.unix !== undefined) throw new CliError('TLS is for the TCP listener: give --tcp too (Unix sockets stay plain)');
     listenOptions.tls = {
       cert: readPem(String(opts.tlsCert), '--tls-cert'),
       key: readPem(String(opts.tlsKey), '--tls-key'),
       ca: opts.tlsCa === undefined ? undefined : readPem(String(opts.tlsCa), '--tls-ca'),
     };
+    try {
+      tls.createSecureContext(listenOptions.tls);
+    } catch (err) {
+      throw new CliError(`TLS certificate, key or CA unusable: ${(err as Error).message.split('\n')[0]}`, EXIT.CONFIG);
+    }
   }
 
   let server;
@@ -107,7 +115,7 @@ async function main(): Promise<number | void> {
     );
   }
   if (opts.verbose) {
-    const where = [server.tcp && describeEndpoint(server.tcp), server.unix && `unix:${server.unix}`].filter(Boolean);
+    const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
     process.stdout.write(`lockd-server ${VERSION} listening on ${where.join(' and ')}\n`);
   }
 

@@ -56,6 +56,8 @@ interface Pending {
   until: ((lines: string[]) => boolean) | null;
   /** Multi-line reply: ends at a terminator line, which is not kept. */
   multi: boolean;
+  /** ms to wait for the reply once first in line (0: no limit). */
+  timeout: number;
   resolve: (lines: string[]) => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
@@ -241,10 +243,13 @@ export class Client extends EventEmitter {
   /** Registers a name for this connection ('' resets it to the address). */
   async setName(name: string): Promise<void> {
     checkName(name);
-    // Track our name as the reply arrives (not after an await), so that the
-    // `me` sentinel of a multi-line request pipelined right behind matches.
-    const [line] = await this.send(`iam ${name}\n`, (lines) => {
-      if (lines[0] === '1 ok') this.name = name === '' ? this.info!.address : name;
+    // Learn our name from `me` right behind (servers trim names, glockd also
+    // folds spaces), as the reply arrives rather than after an await, so that
+    // the `me` sentinel of a multi-line request pipelined behind matches.
+    const [line] = await this.send(`iam ${name}\nme\n`, (lines) => {
+      if (lines.length < 2) return false;
+      const me = parseMe(lines[1]);
+      if (me) this.name = me.name;
       return true;
     });
     if (line !== '1 ok') throw disabledOr(line, 'The registry feature of the lockd server is disabled.');
@@ -284,8 +289,8 @@ export class Client extends EventEmitter {
     if (!info.extended) return pollAcquire(this, name, options);
     const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(wait));
     const line = options.shared
-      ? await this.line(`wsg ${options.max ?? 0} ${ms} ${name}`)
-      : await this.line(`wg ${ms} ${name}`);
+      ? await this.line(`wsg ${options.max ?? 0} ${ms} ${name}`, wait)
+      : await this.line(`wg ${ms} ${name}`, wait);
     const grant = parseGrant(line);
     if (!grant) {
       const [n, text] = splitStatus(line);
@@ -345,9 +350,9 @@ export class Client extends EventEmitter {
     return lines.map(splitPair);
   }
 
-  /** Sends one request line and resolves to its one reply line. */
-  private async line(request: string): Promise<string> {
-    return (await this.send(`${request}\n`, null))[0];
+  /** Sends one request line and resolves to its one reply line. `serverWait`: ms the server may take on purpose (a queued wait). */
+  private async line(request: string, serverWait = 0): Promise<string> {
+    return (await this.send(`${request}\n`, null, false, serverWait))[0];
   }
 
   /** Sends a request with a multi-line reply and resolves to its lines. */
@@ -356,26 +361,23 @@ export class Client extends EventEmitter {
   }
 
   /** Sends at once, or once the handshake is done. */
-  private send(text: string, until: Pending['until'], multi = false): Promise<string[]> {
-    if (this.queued === null || this.closed) return this.request(text, until, multi);
+  private send(text: string, until: Pending['until'], multi = false, serverWait = 0): Promise<string[]> {
+    if (this.queued === null || this.closed) return this.request(text, until, multi, serverWait);
     return new Promise((resolve, reject) => {
-      this.queued!.push(() => this.request(text, until, multi).then(resolve, reject));
+      this.queued!.push(() => this.request(text, until, multi, serverWait).then(resolve, reject));
     });
   }
 
   /** Writes a request (batched with others made in the same tick) and queues for its reply. */
-  private request(text: string, until: Pending['until'], multi = false): Promise<string[]> {
+  private request(text: string, until: Pending['until'], multi = false, serverWait = 0): Promise<string[]> {
     if (this.closed) return Promise.reject(this.closedError());
     // From an old server a multi-line reply has no end: `me` behind it marks the end.
     if (multi && !this.info!.extended) text += 'me\n';
     return new Promise((resolve, reject) => {
-      const p: Pending = { lines: [], until, multi, resolve, reject };
-      if (this.requestTimeout > 0 && this.info) {
-        p.timer = setTimeout(() => {
-          this.socket.destroy(new LockdError(`no reply from the lock server within ${this.requestTimeout} ms`, 'ETIMEDOUT'));
-        }, this.requestTimeout);
-      }
+      const timeout = this.requestTimeout > 0 && this.info ? this.requestTimeout + serverWait : 0;
+      const p: Pending = { lines: [], until, multi, resolve, reject, timeout };
       this.pending.push(p);
+      if (this.pending.length === 1) this.armTimer(p);
       if (this.out === '') queueMicrotask(() => this.flush());
       this.out += text;
     });
@@ -422,7 +424,20 @@ export class Client extends EventEmitter {
   private complete(p: Pending): void {
     this.pending.shift();
     if (p.timer) clearTimeout(p.timer);
+    const next = this.pending.peek();
+    if (next) this.armTimer(next);
     p.resolve(p.lines);
+  }
+
+  /**
+   * A request's timeout runs from when it is first in line: replies come in
+   * order, so the time spent behind a queued wait is not its own.
+   */
+  private armTimer(p: Pending): void {
+    if (p.timeout === 0 || p.timeout === Infinity || p.timer) return;
+    p.timer = setTimeout(() => {
+      this.socket.destroy(new LockdError(`no reply from the lock server within ${p.timeout} ms`, 'ETIMEDOUT'));
+    }, p.timeout);
   }
 
   private onClose(): void {

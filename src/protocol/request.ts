@@ -49,11 +49,13 @@ export function splitWord(arg: string): [string, string] {
   return [arg.slice(0, i), arg.slice(i + 1).trim()];
 }
 
-/** A wait timeout argument in milliseconds: a whole number, or -1 for "forever". */
+import { MAX_TIMER_MS } from '../util/clock.js';
+
+/** A wait timeout argument in milliseconds: a whole number, or -1 for "forever" (so is anything past a timer's range). */
 export function parseWaitMs(word: string): number | null {
   if (!/^(-1|\d{1,12})$/.test(word)) return null;
   const ms = Number(word);
-  return ms < 0 ? Infinity : ms;
+  return ms < 0 || ms > MAX_TIMER_MS ? Infinity : ms;
 }
 
 /** A maximum-holders argument: 0 means no maximum. */

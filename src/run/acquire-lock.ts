@@ -98,6 +98,7 @@ function reason(err: LockdError): string {
     case 'EACCES': return 'permission denied';
     case 'ENOTFOUND': case 'EAI_AGAIN': return 'unknown host';
     case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
-    default: return cause?.message ?? err.message;
+    // OpenSSL's messages run over several lines: the first says it.
+    default: return (cause?.message ?? err.message).split('\n')[0].trim();
   }
 }

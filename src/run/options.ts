@@ -56,8 +56,8 @@ is released when lockd-run ends, however it ends.`,
     .option('-w, --wait [duration]', 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5); the next word is taken as DURATION only if it is one')
     .option('-S, --server <address>', `HOST:PORT, [IPv6]:PORT, PORT, unix:PATH or a PATH with a / (env LOCKD_SERVER; default ${DEFAULT_SERVER})`)
     .option('--auth-token-file <path>', 'Send the token in the first line of this file to the server (env LOCKD_AUTH_TOKEN)')
-    .option('--tls', 'Speak TLS to the server (also: -S lockds://HOST:PORT)')
-    .option('--tls-ca <path>', 'Verify the server against this CA (PEM) instead of the system CAs; implies --tls')
+    .option('--tls', 'Speak TLS to the server, verified against Node\'s built-in CA list (also: -S lockds://HOST:PORT)')
+    .option('--tls-ca <path>', 'Verify the server against this CA (PEM) instead of the built-in list; implies --tls')
     .option('--tls-cert <path>', 'Client certificate (PEM) for a server that requires one; implies --tls')
     .option('--tls-key <path>', 'The private key of --tls-cert (PEM)')
     .option('--connect-timeout <duration>', 'Give up connecting after DURATION (default 10s)')
@@ -153,6 +153,8 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new CliError(`--server: ${(err as Error).message}`);
   }
+
+  if ('path' in endpoint && (o.tls || o.tlsCa || o.tlsCert)) throw new CliError('TLS is for TCP servers, not unix:PATH');
 
   const onLost = single(o.onLost, '--on-lost') ?? 'term';
   if (onLost !== 'term' && onLost !== 'ignore') throw new CliError(`--on-lost: "${onLost}" is not term or ignore`);

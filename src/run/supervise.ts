@@ -5,7 +5,7 @@ import type { Client, Grant } from '../client/client.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
-import { FORWARDED, TERMINAL_GENERATED, signalNumber } from './signals.js';
+import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './signals.js';
 import type { Say } from './acquire-lock.js';
 import { now } from '../util/clock.js';
 
@@ -58,9 +58,11 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
 
   const forwarders = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARDED) {
+    // What a terminal would send to the whole foreground group goes to the command's group.
+    const toGroup = GROUP_SIGNALS.includes(sig);
     const forward =
-      sig === 'SIGTERM' ? () => terminate(false)
-      : ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => signal(sig, false)
+      sig === 'SIGTERM' ? () => terminate(true)
+      : ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => signal(sig, toGroup)
       : () => {};
     forwarders.set(sig, forward);
     process.on(sig, forward);
@@ -83,8 +85,10 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
 
   const result = await ended;
   alive = false;
-  stopWatching();
   if (killTimer) clearTimeout(killTimer);
+  // Whatever the command left running in its group must not outlive the lock.
+  if (ownGroup && child.pid !== undefined) await reapGroup(child.pid, cfg.killAfter, say);
+  stopWatching();
   for (const [sig, forward] of forwarders) process.off(sig, forward);
   removeExitHook();
 
@@ -99,6 +103,37 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   const why = result.error?.code === 'EACCES' ? 'permission denied' : (result.error?.code ?? 'unknown error');
   say(`${cfg.command[0]}: cannot run: ${why}`);
   return EXIT.CANNOT_EXECUTE;
+}
+
+/** Is any process of group pgid still there? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** TERM what is left of the command's process group, KILL it after the grace period. */
+async function reapGroup(pgid: number, grace: number, say: Say): Promise<void> {
+  if (!groupAlive(pgid)) return;
+  say('the command left processes running in its process group; terminating them');
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = now() + grace;
+  while (groupAlive(pgid) && now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (groupAlive(pgid)) {
+    say(`processes still running ${formatDuration(grace)} after TERM; sending KILL`);
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /** The command gets our environment, less the auth token meant for the lock server only. */
@@ -119,8 +154,9 @@ function watch(client: Client, interval: number, lose: (why: string) => void): (
   const timer = setInterval(() => {
     const silent = now() - lastAnswer;
     if (silent > 2 * interval) {
+      // The connection stays open: if the server is only slow, the lock is
+      // still ours until the command has stopped.
       lose(`the lock server has not answered for ${formatDuration(silent)}`);
-      client.destroy();
       return;
     }
     client.ping().then(

@@ -96,8 +96,19 @@ export class Connection {
       // Lines held back while blocked are fine, up to a point; one overlong partial line is not.
       const nl = this.input.indexOf('\n');
       if (nl < 0 || nl > maxLine) return this.lineTooLong('');
-      if (this.input.length > 16 * maxLine) socket.pause();
     }
+    this.pauseOrResume();
+  }
+
+  /**
+   * The one place that decides whether we read from the client: not while
+   * its unread replies are over the limit, nor while lines held back behind
+   * a waiting command pile up; otherwise always.
+   */
+  private pauseOrResume(): void {
+    const hold = this.throttled || this.input.length > 16 * this.limits.maxLine;
+    if (hold && !this.socket.isPaused()) this.socket.pause();
+    else if (!hold && this.socket.isPaused()) this.socket.resume();
   }
 
   /**
@@ -131,7 +142,8 @@ export class Connection {
    * timed out, however long they hold their locks.
    */
   private watchPartialLine(progress = false): void {
-    const partial = this.input !== '' && !this.blocked;
+    // Complete lines held back (behind a wait, or while throttled) are not a slow line.
+    const partial = !this.blocked && !this.throttled && this.input !== '';
     // Each completed line restarts the clock: only a line that itself takes too long counts.
     if (progress && this.lineTimer !== null) {
       clearTimeout(this.lineTimer);
@@ -195,14 +207,14 @@ export class Connection {
     this.send(reply);
     if (this.input.indexOf('\n') >= 0) setImmediate(() => this.run());
     else {
-      if (this.socket.isPaused() && !this.throttled) this.socket.resume();
+      this.pauseOrResume();
       this.watchPartialLine();
     }
   }
 
   private throttle(): void {
     this.throttled = true;
-    this.socket.pause();
+    this.pauseOrResume();
     this.stallTimer ??= setTimeout(() => {
       this.srv.warn(`${this.session.label}: replies unread for ${this.limits.writeTimeout} ms, connection closed`);
       this.socket.destroy();
@@ -214,7 +226,6 @@ export class Connection {
     this.throttled = false;
     if (this.stallTimer) clearTimeout(this.stallTimer);
     this.stallTimer = null;
-    this.socket.resume();
     this.run();
   }
 
@@ -231,7 +242,11 @@ export class Connection {
     // Everything written already reached the kernel: close at once (close(2)
     // sends it and then the FIN) instead of a shutdown first.
     if (this.socket.writableLength === 0) this.socket.destroy();
-    else this.socket.end();
+    else {
+      this.socket.end();
+      // A client that half-closed and never reads: its replies cannot wait for ever.
+      setTimeout(() => this.socket.destroy(), this.limits.writeTimeout).unref();
+    }
   }
 
   private onClose(): void {

@@ -62,7 +62,7 @@ export interface LockServer {
   readonly connections: number;
   /** How many connections wait in line for a lock (exclusive, or shared with `shared`). */
   waiting(name: string, shared?: boolean): number;
-  /** Stops accepting, half-closes idle clients' sockets, and resolves once every client has gone. */
+  /** Stops accepting and resolves once every client has gone (it does not disconnect them: see destroy()). */
   close(): Promise<void>;
   /** Stops accepting and drops every client at once. */
   destroy(): Promise<void>;
@@ -83,7 +83,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     COMMAND_LIST.length,
   );
   const live = new Set<Connection>();
-  let whenEmpty: (() => void) | null = null;
+  const whenEmpty: (() => void)[] = [];
   let unixCount = 0;
 
   const perAddress = new Map<string, number>();
@@ -92,6 +92,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     const fromThere = perAddress.get(ip) ?? 0;
     if (live.size >= limits.maxConnections || fromThere >= limits.maxConnectionsPerAddress) {
       srv.warn(`${ip}: ${live.size >= limits.maxConnections ? `${live.size} connections, the most allowed` : `${fromThere} connections from this address, the most allowed`}; refused`);
+      accepted.on('error', () => {}); // it may be gone already: nothing to tell it then
       accepted.end(TOO_MANY_CONNECTIONS);
       accepted.destroySoon();
       return;
@@ -117,7 +118,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       const n = perAddress.get(ip)! - 1;
       if (n === 0) perAddress.delete(ip);
       else perAddress.set(ip, n);
-      if (live.size === 0) whenEmpty?.();
+      if (live.size === 0) for (const resolve of whenEmpty.splice(0)) resolve();
     });
   };
 
@@ -156,7 +157,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   const allGone = () =>
     new Promise<void>((resolve) => {
       if (live.size === 0) resolve();
-      else whenEmpty = resolve;
+      else whenEmpty.push(resolve);
     });
 
   return {

@@ -1,12 +1,15 @@
 import { parseDuration } from './duration.js';
 import { CliError } from './cli-errors.js';
+import { MAX_TIMER_MS } from './clock.js';
 
 // Option values of both command lines, checked one way.
+
 
 export function durationOption(value: unknown, option: string, { allowZero = true } = {}): number {
   const ms = parseDuration(String(value));
   if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m, 1.5)`);
   if (ms === 0 && !allowZero) throw new CliError(`${option}: must be longer than 0`);
+  if (ms > MAX_TIMER_MS) throw new CliError(`${option}: "${value}" is longer than the longest timer (24 days)`);
   return ms;
 }
 
