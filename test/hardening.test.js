@@ -59,6 +59,14 @@ test('auth: any other command first is refused the same way', async () => {
   assert.ok(await lockFree('x'));
 });
 
+test('auth: a connection that says nothing is closed after the line timeout', async () => {
+  const s = await start({ authToken: TOKEN, limits: { lineTimeout: 150 }, warn: (m) => warnings.push(m) });
+  const c = await Raw.open(s.tcp.port);
+  await c.closedByServer();
+  assert.match(warnings.join('\n'), /no auth within 150 ms, connection closed/);
+  await s.destroy();
+});
+
 test('client library: authToken, and EAUTH without it or with a wrong one', async () => {
   const ok = connect(`127.0.0.1:${server.tcp.port}`, { authToken: TOKEN });
   assert.is(await ok.get('x'), 1);

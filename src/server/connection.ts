@@ -161,6 +161,21 @@ export class Connection {
     }
   }
 
+  /**
+   * With an auth token required, a connection that has not proved it within
+   * the line timeout is closed: silent unauthenticated connections must not
+   * fill the connection limit.
+   */
+  requireAuthWithin(ms: number): void {
+    const timer = setTimeout(() => {
+      if (this.session.authed || this.closed) return;
+      this.srv.warn(`${this.session.address}: no auth within ${ms} ms, connection closed`);
+      this.hangUp();
+      this.socket.destroy();
+    }, ms);
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
   /** A refused connection (auth): the refusal after a fixed delay, then close. */
   private refuse(out: string): void {
     this.send(out);

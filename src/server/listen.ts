@@ -112,6 +112,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     }
     conn = new Connection(srv, socket, address, limits);
     conn.session.authed = srv.policy.authDigest === null;
+    if (!conn.session.authed) conn.requireAuthWithin(limits.lineTimeout);
     live.add(conn);
     socket.once('close', () => {
       live.delete(conn);
