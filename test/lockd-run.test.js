@@ -236,6 +236,24 @@ test('server killed while the command runs: the command is terminated, exit 74',
   assert.match(proc.stderr, /^lockd-run: lost lock "job": the connection to the lock server closed; terminating the command\n/);
 });
 
+test('server killed and restarted while several commands run: all are terminated; tokens after the restart are larger', async () => {
+  const first = await startServerProcess();
+  const runs = Array.from({ length: 3 }, () => launch(LOCKD_RUN, ['-S', first.address, '-s', 'pool', '-m', '5', '--', ...nodeCommand(
+    `console.log('ready ' + process.env.LOCKD_TOKEN); process.on('SIGTERM', () => process.exit(1)); setInterval(() => {}, 1000);`,
+  )]));
+  for (const r of runs) await r.waitFor(/ready \d+/);
+  const before = Math.max(...runs.map((r) => Number(/ready (\d+)/.exec(r.stdout)[1])));
+  first.child.kill('SIGKILL');
+  const codes = await Promise.all(runs.map((r) => r.exited));
+  assert.equal(codes.map((c) => c.code), [74, 74, 74]);
+  // A new server process (tokens come from its start time, not from any state of the old one).
+  const second = await startServerProcess();
+  const again = await lockdRun(second.address, ['-s', 'pool', '-m', '5', '-c', 'echo $LOCKD_TOKEN']);
+  assert.ok(Number(again.stdout) > before, `${again.stdout} after ${before}`);
+  second.child.kill();
+  await second.exited;
+});
+
 test('server stops answering (SIGSTOP): noticed by ping, command terminated, exit 74', async () => {
   const srv = await startServerProcess();
   const proc = launch(LOCKD_RUN, ['-S', srv.address, '--ping-interval', '100ms', '-l', 'job', '--', ...HOLD]);

@@ -87,11 +87,21 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   let unixCount = 0;
 
   const perAddress = new Map<string, number>();
+  let refusals = 0;
+  let lastRefusalWarning = 0;
   const accept = (accepted: net.Socket, encrypted = false) => {
     const ip = accepted.remoteAddress ?? 'unix';
     const fromThere = perAddress.get(ip) ?? 0;
     if (live.size >= limits.maxConnections || fromThere >= limits.maxConnectionsPerAddress) {
-      srv.warn(`${ip}: ${live.size >= limits.maxConnections ? `${live.size} connections, the most allowed` : `${fromThere} connections from this address, the most allowed`}; refused`);
+      refusals++;
+      // One line a second at most: a flood of refused connections must not flood the log too.
+      const t = Date.now();
+      if (t - lastRefusalWarning >= 1000) {
+        const more = refusals > 1 ? ` (${refusals} refused since the last report)` : '';
+        srv.warn(`${ip}: ${live.size >= limits.maxConnections ? `${live.size} connections, the most allowed` : `${fromThere} connections from this address, the most allowed`}; refused${more}`);
+        lastRefusalWarning = t;
+        refusals = 0;
+      }
       accepted.on('error', () => {}); // it may be gone already: nothing to tell it then
       accepted.end(TOO_MANY_CONNECTIONS);
       accepted.destroySoon();
