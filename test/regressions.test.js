@@ -1,11 +1,10 @@
 // Bugs found in review, each with the test that would have caught it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import fs from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 import { connect } from '../dist/index.js';
-import { start, until, statsOf } from './helpers/server.js';
+import { start, until } from './helpers/server.js';
 import { Raw } from './helpers/raw.js';
 import { startOldServer } from './helpers/old-server.js';
 import { launch, LOCKD_RUN } from './helpers/run.js';
@@ -140,4 +139,3 @@ test('lockd-run: processes the command left in its group are terminated when it 
 });
 
 test.run();
-void fs; void statsOf;
