@@ -89,7 +89,13 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   const perAddress = new Map<string, number>();
   let refusals = 0;
   let lastRefusalWarning = 0;
-  const accept = (accepted: net.Socket, encrypted = false) => {
+  const accept = (accepted: net.Socket, kind: 'tcp' | 'tls' | 'unix') => {
+    // A TCP peer that reset before we got here has no address any more: nothing to serve.
+    if (kind !== 'unix' && accepted.remoteAddress === undefined) {
+      accepted.destroy();
+      return;
+    }
+    const encrypted = kind === 'tls';
     const ip = accepted.remoteAddress ?? 'unix';
     const fromThere = perAddress.get(ip) ?? 0;
     if (live.size >= limits.maxConnections || fromThere >= limits.maxConnectionsPerAddress) {
@@ -141,9 +147,9 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       const server = options.tls
         ? tls.createServer(
             { ...options.tls, requestCert: !!options.tls.ca, rejectUnauthorized: !!options.tls.ca, allowHalfOpen: true, handshakeTimeout: 10_000 },
-            (socket) => accept(socket, true),
+            (socket) => accept(socket, 'tls'),
           )
-        : net.createServer({ pauseOnConnect: true }, (socket) => accept(socket));
+        : net.createServer({ pauseOnConnect: true }, (socket) => accept(socket, 'tcp'));
       servers.push(server);
       await bind(server, { port: options.port ?? DEFAULT_PORT, host: options.host });
       const a = server.address() as net.AddressInfo;
@@ -151,7 +157,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     }
     if (options.unix !== undefined) {
       await removeStaleSocket(options.unix);
-      const server = net.createServer({ pauseOnConnect: true }, (socket) => accept(socket));
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => accept(socket, 'unix'));
       servers.push(server);
       await bind(server, { path: options.unix });
     }
