@@ -90,6 +90,9 @@ if (reason) {
     assert.is(r.stdout, 'in x\n');
     const r2 = await lockdRun(`127.0.0.1:${server.tcp.port}`, ['--tls-ca', certs.f('ca.pem'), '-l', 'x', '--', 'true']);
     assert.is(r2.code, 0, r2.stderr);
+    const plain = await lockdRun(`127.0.0.1:${server.tcp.port}`, ['-l', 'x', '--', 'true']);
+    assert.is(plain.code, 69);
+    assert.match(plain.stderr, /^lockd-run: cannot reach the lock server at 127\.0\.0\.1:\d+: .*closed the connection before answering\n$/);
     const bad = await lockdRun(`lockds://127.0.0.1:${server.tcp.port}`, ['-l', 'x', '--', 'true']);
     assert.is(bad.code, 69);
     assert.match(bad.stderr, /^lockd-run: cannot reach the lock server at lockds:\/\/127\.0\.0\.1:\d+: .*certificate/);

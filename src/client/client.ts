@@ -141,6 +141,7 @@ export class Client extends EventEmitter {
         socket.once(this.connectEvent, resolve);
         socket.once('close', () => reject(this.closedError()));
       });
+
       if (authToken !== undefined) checkName(authToken);
       // An old server ignores `hello` (and `auth`): no reply. So `me` right
       // behind them tells the kinds apart without a timeout: the reply to
@@ -442,6 +443,8 @@ export class Client extends EventEmitter {
 
   private onClose(): void {
     this.closed = true;
+    // Closed before the handshake's answer (a TLS port spoken to in plain text, say): we never got in.
+    if (this.info === null) this.failure ??= new LockdError('the lock server closed the connection before answering', 'ECONNECT');
     const err = this.closedError();
     for (const p of this.pending.drain()) {
       if (p.timer) clearTimeout(p.timer);
