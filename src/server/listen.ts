@@ -6,6 +6,7 @@ import { ServerState, type Log } from './state.js';
 import { COMMAND_LIST } from './commands.js';
 import { formatAddress } from '../util/address.js';
 import { adoptSocket } from './adopt-socket.js';
+import { Admission } from './admission.js';
 import { digest } from './auth.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 
@@ -86,40 +87,26 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   const whenEmpty: (() => void)[] = [];
   let unixCount = 0;
 
-  const perAddress = new Map<string, number>();
-  let refusals = 0;
-  let lastRefusalWarning = 0;
+  const admission = new Admission(limits.maxConnections, limits.maxConnectionsPerAddress, srv.warn);
   const accept = (accepted: net.Socket, kind: 'tcp' | 'tls' | 'unix') => {
     // A TCP peer that reset before we got here has no address any more: nothing to serve.
     if (kind !== 'unix' && accepted.remoteAddress === undefined) {
       accepted.destroy();
       return;
     }
-    const encrypted = kind === 'tls';
     const ip = accepted.remoteAddress ?? 'unix';
-    const fromThere = perAddress.get(ip) ?? 0;
-    if (live.size >= limits.maxConnections || fromThere >= limits.maxConnectionsPerAddress) {
-      refusals++;
-      // One line a second at most: a flood of refused connections must not flood the log too.
-      const t = Date.now();
-      if (t - lastRefusalWarning >= 1000) {
-        const more = refusals > 1 ? ` (${refusals} refused since the last report)` : '';
-        srv.warn(`${ip}: ${live.size >= limits.maxConnections ? `${live.size} connections, the most allowed` : `${fromThere} connections from this address, the most allowed`}; refused${more}`);
-        lastRefusalWarning = t;
-        refusals = 0;
-      }
+    if (!admission.admit(ip)) {
       accepted.on('error', () => {}); // it may be gone already: nothing to tell it then
       accepted.end(TOO_MANY_CONNECTIONS);
       accepted.destroySoon();
       return;
     }
-    perAddress.set(ip, fromThere + 1);
     const address = accepted.remoteAddress
       ? formatAddress(accepted.remoteAddress, accepted.remotePort!)
       : `unix:${++unixCount}`;
     let conn: Connection | null = null;
     let socket: net.Socket;
-    if (encrypted) {
+    if (kind === 'tls') {
       // A TLS socket decrypts in JavaScript: its reads come as 'data' events.
       socket = accepted;
       socket.on('data', (chunk: Buffer) => conn!.onData(chunk.toString('latin1')));
@@ -132,9 +119,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     live.add(conn);
     socket.once('close', () => {
       live.delete(conn);
-      const n = perAddress.get(ip)! - 1;
-      if (n === 0) perAddress.delete(ip);
-      else perAddress.set(ip, n);
+      admission.leave(ip);
       if (live.size === 0) for (const resolve of whenEmpty.splice(0)) resolve();
     });
   };
