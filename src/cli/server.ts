@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { cac } from 'cac';
 import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
 import { durationOption, wholeOption } from '../util/option-values.js';
-import { readToken, readPem } from '../util/token-file.js';
+import { readToken, readPem } from '../util/secret-files.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
 import { CliError, runMain } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';

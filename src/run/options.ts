@@ -8,7 +8,7 @@ import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
-import { readToken, readPem } from '../util/token-file.js';
+import { readToken, readPem } from '../util/secret-files.js';
 import type { ClientOptions } from '../client/client.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:9999';
