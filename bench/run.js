@@ -22,6 +22,9 @@ const SECONDS = opt('--seconds', SMOKE ? 0.3 : 3);
 const HOLD = opt('--connections', SMOKE ? 500 : 10_000);
 const STARTS = opt('--starts', SMOKE ? 3 : 21);
 const HANDOFFS = opt('--handoffs', SMOKE ? 50 : 1000);
+// --only c1,hold: just those scenarios (c50, c50p16, c1, hold, startup, handoff), for working on one.
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+const wanted = (name) => !ONLY || ONLY.includes(name);
 const OUT = path.join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 
 const median = (xs) => {
@@ -250,18 +253,30 @@ async function main() {
   };
   const step = (what) => process.stderr.write(`bench: ${what}\n`);
   try {
-    step('lock cycles, 50 connections');
-    results.c50 = throughput(bin, servers, 50, 1);
-    step('lock cycles, 50 connections, 16 in flight');
-    results.c50p16 = throughput(bin, servers, 50, 16);
-    step('lock cycles, 1 connection');
-    results.c1 = throughput(bin, servers, 1, 1);
-    step(`${HOLD} connections holding a lock, then closing at once`);
-    results.hold = { lockd: await holdAndRelease(bin, servers.lockd), redis: await holdAndRelease(bin, servers.redis) };
-    step('lockd-run start-up');
-    results.startup = await startup(servers.lockd);
-    step('hand-off');
-    results.handoff = await handoff(servers.lockd.port, servers.redis.port);
+    if (wanted('c50')) {
+      step('lock cycles, 50 connections');
+      results.c50 = throughput(bin, servers, 50, 1);
+    }
+    if (wanted('c50p16')) {
+      step('lock cycles, 50 connections, 16 in flight');
+      results.c50p16 = throughput(bin, servers, 50, 16);
+    }
+    if (wanted('c1')) {
+      step('lock cycles, 1 connection');
+      results.c1 = throughput(bin, servers, 1, 1);
+    }
+    if (wanted('hold')) {
+      step(`${HOLD} connections holding a lock, then closing at once`);
+      results.hold = { lockd: await holdAndRelease(bin, servers.lockd), redis: await holdAndRelease(bin, servers.redis) };
+    }
+    if (wanted('startup')) {
+      step('lockd-run start-up');
+      results.startup = await startup(servers.lockd);
+    }
+    if (wanted('handoff')) {
+      step('hand-off');
+      results.handoff = await handoff(servers.lockd.port, servers.redis.port);
+    }
   } finally {
     servers.lockd.proc.kill();
     servers.redis.proc.kill();
@@ -272,17 +287,23 @@ async function main() {
   const rows = [];
   const tp = (label, r, target) => rows.push([label, `${fmt(r.lockd, 0)} vs ${fmt(r.redis, 0)} cycles/s`, fmt(r.lockd / r.redis), target,
     `${fmt(r.loadgen_cpu.lockd * 100, 0)}% / ${fmt(r.loadgen_cpu.redis * 100, 0)}%`]);
-  tp('get+release, 50 conns, 1 in flight', results.c50, '>= 0.8');
-  tp('same, 16 in flight (pipelined)', results.c50p16, '>= 1.0');
-  tp('same, 1 connection', results.c1, '>= 0.8');
+  if (results.c50) tp('get+release, 50 conns, 1 in flight', results.c50, '>= 0.8');
+  if (results.c50p16) tp('same, 16 in flight (pipelined)', results.c50p16, '>= 1.0');
+  if (results.c1) tp('same, 1 connection', results.c1, '>= 0.8');
   const h = results.hold;
-  rows.push([`${HOLD} conns holding a lock: KB/conn`, `${fmt(h.lockd.kb_per_connection, 1)} vs ${fmt(h.redis.kb_per_connection, 1)} KB`,
-    fmt(h.lockd.kb_per_connection / h.redis.kb_per_connection), '<= 5 KB', '']);
-  rows.push([`all ${HOLD} close at once: locks freed`, `${fmt(h.lockd.release_ms, 1)} ms after the last close (${h.lockd.q_polls_during_release} q polls)`, '', '<= 100 ms', '']);
-  rows.push(['lockd-run --lock x -- true', `${fmt(results.startup.lockd_run_ms, 1)} vs node -e 0 ${fmt(results.startup.node_ms, 1)} ms`,
-    fmt(results.startup.lockd_run_ms / results.startup.node_ms), '<= 1.3', '']);
-  rows.push(['hand-off to a queued waiter', `${fmt(results.handoff.handoff_ms, 3)} ms vs redis PING rtt ${fmt(results.handoff.redis_ping_rtt_ms, 3)} ms`,
-    fmt(results.handoff.handoff_ms / results.handoff.redis_ping_rtt_ms), '<= 2 ms', '']);
+  if (h) {
+    rows.push([`${HOLD} conns holding a lock: KB/conn`, `${fmt(h.lockd.kb_per_connection, 1)} vs ${fmt(h.redis.kb_per_connection, 1)} KB`,
+      fmt(h.lockd.kb_per_connection / h.redis.kb_per_connection), '<= 5 KB', '']);
+    rows.push([`all ${HOLD} close at once: locks freed`, `${fmt(h.lockd.release_ms, 1)} ms after the last close (${h.lockd.q_polls_during_release} q polls)`, '', '<= 100 ms', '']);
+  }
+  if (results.startup) {
+    rows.push(['lockd-run --lock x -- true', `${fmt(results.startup.lockd_run_ms, 1)} vs node -e 0 ${fmt(results.startup.node_ms, 1)} ms`,
+      fmt(results.startup.lockd_run_ms / results.startup.node_ms), '<= 1.3', '']);
+  }
+  if (results.handoff) {
+    rows.push(['hand-off to a queued waiter', `${fmt(results.handoff.handoff_ms, 3)} ms vs redis PING rtt ${fmt(results.handoff.redis_ping_rtt_ms, 3)} ms`,
+      fmt(results.handoff.handoff_ms / results.handoff.redis_ping_rtt_ms), '<= 2 ms', '']);
+  }
   const head = ['scenario', 'lockd vs reference', 'ratio', 'target', 'loadgen CPU (lockd / redis runs)'];
   const widths = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));
   const line = (r) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
