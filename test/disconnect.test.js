@@ -60,6 +60,22 @@ test('a client that half-closes right after its requests still gets every reply'
   await until(async () => (await watcher.ask('i half')) === '0 Lock Not Locked: half', 'the lock to be released');
 });
 
+test('many clients leaving at once: every lock is released and every socket closed', async () => {
+  const n = 300; // several of the close queue's batches
+  const clients = await Promise.all(Array.from({ length: n }, () => Raw.open(server.tcp.port)));
+  const grants = await Promise.all(clients.map((c, i) => c.ask(`g many${i}`)));
+  assert.ok(grants.every((g, i) => g === `1 Lock Get Success: many${i}`));
+  const before = await stats();
+  assert.is(before.locks, n);
+  for (const c of clients) c.socket.end();
+  await until(() => clients.every((c) => c.closed), 'the server to close every client socket');
+  const after = await stats();
+  assert.is(after.locks, 0);
+  assert.is(after.orphans - before.orphans, n);
+  assert.is(after.connections, 1);
+  await until(() => server.connections === 1, 'the server to close every socket');
+});
+
 test('reset (RST) releases everything', async () => {
   const c = await holder();
   const before = await stats();

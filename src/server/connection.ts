@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { execute } from './dispatch.js';
 import { lockGet, sharedRefused } from '../protocol/replies.js';
 import { Session } from './session.js';
+import { closeSoon } from './close-queue.js';
 import type { ServerState } from './state.js';
 
 export interface ConnectionLimits {
@@ -246,17 +247,17 @@ export class Connection {
 
   /**
    * The client closed its side. Its locks go now, not after the socket's
-   * teardown (a shutdown and a handle close, each a turn of the event loop
-   * later): when thousands of clients leave at once that is the difference
-   * between their locks being free in tens of milliseconds and in hundreds.
-   * Replies to its last requests are still sent before our side closes.
+   * teardown: when thousands of clients leave at once that is the difference
+   * between their locks being free in milliseconds and in hundreds (see
+   * close-queue.ts). Replies to its last requests are still sent before our
+   * side closes.
    */
   private onEnd(): void {
     this.flush();
     this.hangUp();
-    // Everything written already reached the kernel: close at once (close(2)
-    // sends it and then the FIN) instead of a shutdown first.
-    if (this.socket.writableLength === 0) this.socket.destroy();
+    // Everything written already reached the kernel: close (close(2) sends
+    // it and then the FIN) instead of a shutdown first.
+    if (this.socket.writableLength === 0) closeSoon(this.socket);
     else {
       this.socket.end();
       // A client that half-closed and never reads: its replies cannot wait for ever.
