@@ -67,7 +67,8 @@ async function waitForPort(port) {
 
 async function startServers() {
   const lockdPort = await freePort();
-  const lockd = spawn(process.execPath, [path.join(ROOT, 'bin', 'lockd-server'), '-t', `127.0.0.1:${lockdPort}`,
+  // Run as users run it, so that its #! line's node options apply.
+  const lockd = spawn(path.join(ROOT, 'bin', 'lockd-server'), ['-t', `127.0.0.1:${lockdPort}`,
     '--max-connections', String(HOLD + 1000), '--max-connections-per-address', String(HOLD + 1000), ...(process.env.BENCH_VERBOSE ? ['-v'] : [])], { stdio: 'inherit' });
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { OwnedSocket } from './adopt-socket.js';
 import { execute } from './dispatch.js';
 import { lockGet, sharedRefused } from '../protocol/replies.js';
 import { Session } from './session.js';
@@ -36,21 +36,27 @@ export class Connection {
   private closed = false;
   /** Replies not yet handed to the socket (see send()). */
   private pendingOut = '';
+  private authTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly srv: ServerState,
-    private readonly socket: Socket,
+    private readonly socket: OwnedSocket,
+    /** The client's IP address ('unix' for a Unix socket), as admission counts it. */
+    readonly ip: string,
     address: string,
     private readonly limits: ConnectionLimits,
+    /** Called once the socket has closed. */
+    private readonly gone: (conn: Connection) => void,
   ) {
-    this.session = new Session(address, (reply) => this.answerWait(reply));
+    this.session = new Session(address, this);
     srv.counters.connections++;
     srv.log?.(`${address} connected`);
     if (socket.remoteFamily) socket.setKeepAlive(true, limits.keepAlive);
     socket.setNoDelay(true);
-    socket.on('error', () => {}); // 'close' follows and does the cleanup
-    socket.on('end', () => this.onEnd());
-    socket.on('close', () => this.onClose());
+    socket.owner = this;
+    socket.on('error', ignore); // 'close' follows and does the cleanup
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
   }
 
   destroy(): void {
@@ -168,13 +174,13 @@ export class Connection {
    * fill the connection limit.
    */
   requireAuthWithin(ms: number): void {
-    const timer = setTimeout(() => {
+    this.authTimer = setTimeout(() => {
+      this.authTimer = null;
       if (this.session.authed || this.closed) return;
       this.srv.warn(`${this.session.address}: no auth within ${ms} ms, connection closed`);
       this.hangUp();
       this.socket.destroy();
     }, ms);
-    this.socket.once('close', () => clearTimeout(timer));
   }
 
   /** A refused connection (auth): the refusal after a fixed delay, then close. */
@@ -215,7 +221,7 @@ export class Connection {
   }
 
   /** The deferred reply of a waiting command: send it now, then go on with held-back lines. */
-  private answerWait(reply: string): void {
+  answerWait(reply: string): void {
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = null;
     this.blocked = false;
@@ -252,7 +258,7 @@ export class Connection {
    * close-queue.ts). Replies to its last requests are still sent before our
    * side closes.
    */
-  private onEnd(): void {
+  onEnd(): void {
     this.flush();
     this.hangUp();
     // Everything written already reached the kernel: close (close(2) sends
@@ -265,8 +271,9 @@ export class Connection {
     }
   }
 
-  private onClose(): void {
+  onClose(): void {
     this.hangUp();
+    this.gone(this);
   }
 
   private hangUp(): void {
@@ -275,8 +282,18 @@ export class Connection {
     if (this.waitTimer) clearTimeout(this.waitTimer);
     if (this.stallTimer) clearTimeout(this.stallTimer);
     if (this.lineTimer) clearTimeout(this.lineTimer);
+    if (this.authTimer) clearTimeout(this.authTimer);
     this.srv.drop(this.session);
   }
+}
+
+// Shared by every connection (the socket is `this`): see OwnedSocket.
+function ignore(): void {}
+function onSocketEnd(this: OwnedSocket): void {
+  (this.owner as Connection).onEnd();
+}
+function onSocketClose(this: OwnedSocket): void {
+  (this.owner as Connection).onClose();
 }
 
 const pendingFlush: Connection[] = [];

@@ -5,7 +5,7 @@ import { Connection, type ConnectionLimits } from './connection.js';
 import { ServerState, type Log } from './state.js';
 import { COMMAND_LIST } from './commands.js';
 import { formatAddress } from '../util/address.js';
-import { adoptSocket } from './adopt-socket.js';
+import { adoptSocket, ownDecrypted } from './adopt-socket.js';
 import { Admission } from './admission.js';
 import { digest } from './auth.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
@@ -104,24 +104,16 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     const address = accepted.remoteAddress
       ? formatAddress(accepted.remoteAddress, accepted.remotePort!)
       : `unix:${++unixCount}`;
-    let conn: Connection | null = null;
-    let socket: net.Socket;
-    if (kind === 'tls') {
-      // A TLS socket decrypts in JavaScript: its reads come as 'data' events.
-      socket = accepted;
-      socket.on('data', (chunk: Buffer) => conn!.onData(chunk.toString('latin1')));
-    } else {
-      socket = adoptSocket(accepted, (text) => conn!.onData(text));
-    }
-    conn = new Connection(srv, socket, address, limits);
+    const socket = kind === 'tls' ? ownDecrypted(accepted) : adoptSocket(accepted);
+    const conn = new Connection(srv, socket, ip, address, limits, gone);
     conn.session.authed = srv.policy.authDigest === null;
     if (!conn.session.authed) conn.requireAuthWithin(limits.lineTimeout);
     live.add(conn);
-    socket.once('close', () => {
-      live.delete(conn);
-      admission.leave(ip);
-      if (live.size === 0) for (const resolve of whenEmpty.splice(0)) resolve();
-    });
+  };
+  const gone = (conn: Connection) => {
+    live.delete(conn);
+    admission.leave(conn.ip);
+    if (live.size === 0) for (const resolve of whenEmpty.splice(0)) resolve();
   };
 
   const servers: net.Server[] = [];

@@ -16,10 +16,15 @@ export class Session extends Owner {
   constructor(
     /** IP:PORT, [v6]:PORT or unix:N; also the default name. */
     readonly address: string,
-    /** Sends the deferred reply of a waiting command and lets the connection go on. */
-    readonly answerWait: (reply: string) => void,
+    /** The connection, which sends the deferred reply of a waiting command. */
+    private readonly waiting: { answerWait(reply: string): void },
   ) {
     super();
+  }
+
+  /** Sends the deferred reply of a waiting command and lets the connection go on. */
+  answerWait(reply: string): void {
+    this.waiting.answerWait(reply);
   }
 
   /** What dumps show for this connection. */
