@@ -12,4 +12,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
+  // The client lazily requires node:tls through createRequire(import.meta.url).
+  define: { 'import.meta.url': '__lockdModuleUrl' },
+  banner: { js: "const __lockdModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
