@@ -1,8 +1,12 @@
 import net from 'node:net';
 
-/** Where a served socket's input goes: its connection. */
+/** Where a served socket's input and events go: its connection. */
 export interface SocketOwner {
   onData(text: string): void;
+  /** The client closed its side. */
+  onEnd(): void;
+  /** The socket has closed. */
+  onClose(): void;
 }
 
 /**

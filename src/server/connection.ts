@@ -290,10 +290,10 @@ export class Connection {
 // Shared by every connection (the socket is `this`): see OwnedSocket.
 function ignore(): void {}
 function onSocketEnd(this: OwnedSocket): void {
-  (this.owner as Connection).onEnd();
+  this.owner.onEnd();
 }
 function onSocketClose(this: OwnedSocket): void {
-  (this.owner as Connection).onClose();
+  this.owner.onClose();
 }
 
 const pendingFlush: Connection[] = [];
