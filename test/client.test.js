@@ -151,6 +151,22 @@ for (const kind of ['lockd-server', 'old server']) {
     assert.is((await waiting).count, 1);
   });
 
+  test('acquire made before the handshake answers: sent with it, or the fallback on an old server', async () => {
+    const c = connect(`127.0.0.1:${port}`);
+    const named = c.setName('early');
+    const grant = await c.acquire('early-job');
+    await named;
+    assert.is(grant.count, 1);
+    assert.is(grant.token === null, kind === 'old server');
+    assert.is(await c.dump('early-job'), 'early');
+    await rejects(c2.acquire('early-job'), 'ELOCKBUSY');
+    const [s1, s2] = [connect(`127.0.0.1:${port}`), connect(`127.0.0.1:${port}`)];
+    assert.is((await s1.acquire('early-pool', { shared: true, max: 1 })).count, 1);
+    await rejects(s2.acquire('early-pool', { shared: true, max: 1 }), 'ELOCKBUSY');
+    assert.is(await c.inspectShared('early-pool'), 1);
+    await Promise.all([s1.disconnect(), s2.disconnect(), c.disconnect()]);
+  });
+
   test('ping', async () => {
     assert.type(await c1.ping(), 'number');
   });

@@ -75,14 +75,20 @@ test('client library: authToken, and EAUTH without it or with a wrong one', asyn
   for (const options of [{}, { authToken: 'nope' }]) {
     const bad = connect(`127.0.0.1:${server.tcp.port}`, options);
     bad.on('error', () => {});
-    try {
-      await bad.get('x');
-      assert.unreachable('should be refused');
-    } catch (err) {
-      assert.instance(err, LockdError);
-      assert.is(err.code, 'EAUTH');
+    // Both are pipelined behind the refused handshake: both fail EAUTH, and nothing is taken.
+    for (const call of [bad.acquire('x'), bad.get('y')]) {
+      try {
+        await call;
+        assert.unreachable('should be refused');
+      } catch (err) {
+        assert.instance(err, LockdError);
+        assert.is(err.code, 'EAUTH');
+      }
     }
   }
+  const check = connect(`127.0.0.1:${server.tcp.port}`, { authToken: TOKEN });
+  assert.is(await check.inspect('y'), 0);
+  await check.disconnect();
 });
 
 test('lockd-run: token from --auth-token-file or LOCKD_AUTH_TOKEN, never the command line; 77 when refused', async () => {

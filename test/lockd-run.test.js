@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
+import { once } from 'node:events';
 import { connect } from '../dist/index.js';
 import { start, until } from './helpers/server.js';
 import { startOldServer } from './helpers/old-server.js';
@@ -285,6 +287,21 @@ test('lockd-run killed with SIGKILL: the server frees its lock', async () => {
   await proc.exited;
   await until(async () => (await probe.inspect('job')) === 0, 'the lock to be freed');
   await probe.disconnect();
+});
+
+test('one round trip: handshake, name and acquire go out in the first write', async () => {
+  // A recording server that hangs up after the first chunk it reads.
+  const recorder = net.createServer((socket) => socket.once('data', (chunk) => {
+    first.push(chunk.toString());
+    socket.destroy();
+  }));
+  const first = [];
+  recorder.listen(0, '127.0.0.1');
+  await once(recorder, 'listening');
+  const r = await lockdRun(`127.0.0.1:${recorder.address().port}`, ['--name', 'one-trip', '-s', 'pool', '-m', '4', '-w', '2s', '--', 'true']);
+  recorder.close();
+  assert.is(r.code, 69);
+  assert.equal(first, ['hello\nme\niam one-trip\nme\nwsg 4 2000 pool\n']);
 });
 
 test('server unreachable: 69 with one clear line', async () => {

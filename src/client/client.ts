@@ -58,19 +58,35 @@ export interface ServerInfo {
   address: string;
 }
 
-/** A request waiting for its reply lines. */
-interface Pending {
-  lines: string[];
-  /** Whether the reply is complete once `line` is added (null: after one line). */
-  until: ((lines: string[]) => boolean) | null;
+/** How a request's reply is read. */
+interface ReplyShape {
+  /** Whether the reply is complete once the last line is added (default: after one line). */
+  until?: (lines: string[]) => boolean;
   /** Multi-line reply: ends at a terminator line, which is not kept. */
-  multi: boolean;
+  multi?: boolean;
+  /** ms the server may take on purpose (a queued wait), added to the request timeout. */
+  serverWait?: number;
+  /** An extension command: an old server will not answer it (see UNANSWERED). */
+  extension?: boolean;
+  /** Not subject to the request timeout (the handshake: the connect timeout covers it). */
+  untimed?: boolean;
+}
+
+/** A request waiting for its reply lines. */
+interface Pending extends ReplyShape {
+  lines: string[];
   /** ms to wait for the reply once first in line (0: no limit). */
   timeout: number;
   resolve: (lines: string[]) => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
 }
+
+/**
+ * The "reply" to an extension command sent before the handshake showed the
+ * server to be an old one, which ignores it: the caller falls back.
+ */
+const UNANSWERED: string[] = [];
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
 const KEEPALIVE_MS = 15_000;
@@ -95,8 +111,8 @@ export class Client extends EventEmitter {
   private name = '';
   private readonly ready: Promise<ServerInfo>;
   private readonly requestTimeout: number;
-  /** 'secureConnect' for TLS: the handshake must succeed before we speak. */
-  private readonly connectEvent: string;
+  /** Writes wait for this: for TLS, the TLS handshake must succeed before we speak. */
+  private connecting = true;
 
   constructor(endpoint: Endpoint, options: ClientOptions = {}) {
     super();
@@ -111,7 +127,10 @@ export class Client extends EventEmitter {
         ...(typeof options.tls === 'object' ? options.tls : {}),
       });
     } else this.socket = net.connect(endpoint.port, endpoint.host);
-    this.connectEvent = secure ? 'secureConnect' : 'connect';
+    this.socket.once(secure ? 'secureConnect' : 'connect', () => {
+      this.connecting = false;
+      this.flush();
+    });
     this.socket.setNoDelay(true);
     // Notice a vanished server even while idle; lockd-run also pings.
     if (!('path' in endpoint)) this.socket.setKeepAlive(true, KEEPALIVE_MS);
@@ -140,40 +159,28 @@ export class Client extends EventEmitter {
     return this.info;
   }
 
+  /**
+   * Says hello in the first write, together with whatever is asked before the
+   * answer comes (lockd-run's name and acquire): one round trip in all.
+   */
   private async handshake(timeout: number, authToken: string | undefined): Promise<ServerInfo> {
-    const socket = this.socket;
     const timer = setTimeout(() => {
-      socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
+      this.socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
     }, timeout);
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once(this.connectEvent, resolve);
-        socket.once('close', () => reject(this.closedError()));
-      });
-
       if (authToken !== undefined) checkName(authToken);
       // An old server ignores `hello` (and `auth`): no reply. So `me` right
       // behind them tells the kinds apart without a timeout: the reply to
       // `me` is the last line of the handshake, whichever lines came before.
-      const lines = await this.request(`${authToken === undefined ? '' : `auth ${authToken}\n`}hello\nme\n`, (got) => {
-        const last = got[got.length - 1];
-        return last.startsWith('0 ') || (last !== '1 ok' && parseHello(last) === null);
+      await this.request(`${authToken === undefined ? '' : `auth ${authToken}\n`}hello\nme\n`, {
+        until: (lines) => this.heardHandshake(lines),
+        untimed: true,
       });
-      const last = lines[lines.length - 1];
-      if (last.startsWith('0 Authentication')) {
-        throw new LockdError(`the lock server refused us: ${last.slice(2)}`, 'EAUTH');
-      }
-      const rest = lines.filter((l) => l !== '1 ok');
-      const first = rest[0];
-      const caps = parseHello(first);
-      const me = parseMe(rest[rest.length - 1]);
-      if (!me) throw new LockdError(`unexpected handshake reply from the lock server: ${first}`, 'EPROTOCOL');
-      this.name = me.name;
-      this.info = { extended: caps !== null, capabilities: caps ?? [], address: me.address };
+      if (!this.info) throw this.closedError();
     } catch (err) {
       // Queued calls fail with the handshake's reason, not a bare "closed".
       if (err instanceof LockdError) this.failure ??= err;
-      socket.destroy();
+      this.socket.destroy();
       throw err;
     } finally {
       clearTimeout(timer);
@@ -183,6 +190,32 @@ export class Client extends EventEmitter {
     for (const send of queued) send();
     this.emit('connect');
     return this.info;
+  }
+
+  /**
+   * Whether the handshake's reply is complete; if so, learns the server's kind
+   * at once, before the replies pipelined behind it are read.
+   */
+  private heardHandshake(lines: string[]): boolean {
+    const last = lines[lines.length - 1];
+    if (!last.startsWith('0 ') && (last === '1 ok' || parseHello(last) !== null)) return false;
+    const rest = lines.filter((l) => l !== '1 ok');
+    const caps = parseHello(rest[0]);
+    const me = parseMe(rest[rest.length - 1]);
+    if (last.startsWith('0 Authentication')) {
+      this.failure ??= new LockdError(`the lock server refused us: ${last.slice(2)}`, 'EAUTH');
+    } else if (!me) {
+      this.failure ??= new LockdError(`unexpected handshake reply from the lock server: ${rest[0]}`, 'EPROTOCOL');
+    } else {
+      this.name = me.name;
+      this.info = { extended: caps !== null, capabilities: caps ?? [], address: me.address };
+      // An old server never answers the extension commands sent ahead.
+      if (!this.info.extended) for (const p of this.pending.extract((p) => !!p.extension)) p.resolve(UNANSWERED);
+      return true;
+    }
+    // Replies to what was pipelined behind are not to be read: close now.
+    this.socket.destroy();
+    return true;
   }
 
   // ---- exclusive locks ----
@@ -256,11 +289,13 @@ export class Client extends EventEmitter {
     // Learn our name from `me` right behind (servers trim names, glockd also
     // folds spaces), as the reply arrives rather than after an await, so that
     // the `me` sentinel of a multi-line request pipelined behind matches.
-    const [line] = await this.send(`iam ${name}\nme\n`, (lines) => {
-      if (lines.length < 2) return false;
-      const me = parseMe(lines[1]);
-      if (me) this.name = me.name;
-      return true;
+    const [line] = await this.send(`iam ${name}\nme\n`, {
+      until: (lines) => {
+        if (lines.length < 2) return false;
+        const me = parseMe(lines[1]);
+        if (me) this.name = me.name;
+        return true;
+      },
     });
     if (line !== '1 ok') throw disabledOr(line, 'The registry feature of the lockd server is disabled.');
   }
@@ -294,13 +329,14 @@ export class Client extends EventEmitter {
    */
   async acquire(name: string, options: AcquireOptions = {}): Promise<Grant> {
     checkName(name);
-    const info = await this.ready;
     const wait = options.wait ?? 0;
-    if (!info.extended) return pollAcquire(this, name, options);
+    if (this.info && !this.info.extended) return pollAcquire(this, name, options);
     const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(wait));
-    const line = options.shared
-      ? await this.line(`wsg ${options.max ?? 0} ${ms} ${name}`, wait)
-      : await this.line(`wg ${ms} ${name}`, wait);
+    const request = options.shared ? `wsg ${options.max ?? 0} ${ms} ${name}` : `wg ${ms} ${name}`;
+    // Sent at once, even before the handshake's answer, so that lockd-run takes its lock in one round trip.
+    const lines = await this.send(`${request}\n`, { serverWait: wait, extension: true });
+    if (lines === UNANSWERED) return pollAcquire(this, name, options);
+    const [line] = lines;
     const grant = parseGrant(line);
     if (!grant) {
       const [n, text] = splitStatus(line);
@@ -360,32 +396,36 @@ export class Client extends EventEmitter {
     return lines.map(splitPair);
   }
 
-  /** Sends one request line and resolves to its one reply line. `serverWait`: ms the server may take on purpose (a queued wait). */
-  private async line(request: string, serverWait = 0): Promise<string> {
-    return (await this.send(`${request}\n`, null, false, serverWait))[0];
+  /** Sends one request line and resolves to its one reply line. */
+  private async line(request: string): Promise<string> {
+    return (await this.send(`${request}\n`))[0];
   }
 
   /** Sends a request with a multi-line reply and resolves to its lines. */
   private multi(request: string): Promise<string[]> {
-    return this.send(`${request}\n`, null, true);
+    return this.send(`${request}\n`, { multi: true });
   }
 
-  /** Sends at once, or once the handshake is done. */
-  private send(text: string, until: Pending['until'], multi = false, serverWait = 0): Promise<string[]> {
-    if (this.queued === null || this.closed) return this.request(text, until, multi, serverWait);
+  /**
+   * Sends at once, pipelined behind the handshake if it is still going on.
+   * A multi-line request waits for the handshake's answer (the server's kind
+   * decides how its reply ends), and so does everything asked after it.
+   */
+  private send(text: string, shape: ReplyShape = {}): Promise<string[]> {
+    if (this.queued === null || this.closed || (!shape.multi && this.queued.length === 0)) return this.request(text, shape);
     return new Promise((resolve, reject) => {
-      this.queued!.push(() => this.request(text, until, multi, serverWait).then(resolve, reject));
+      this.queued!.push(() => this.request(text, shape).then(resolve, reject));
     });
   }
 
   /** Writes a request (batched with others made in the same tick) and queues for its reply. */
-  private request(text: string, until: Pending['until'], multi = false, serverWait = 0): Promise<string[]> {
+  private request(text: string, shape: ReplyShape): Promise<string[]> {
     if (this.closed) return Promise.reject(this.closedError());
     // From an old server a multi-line reply has no end: `me` behind it marks the end.
-    if (multi && !this.info!.extended) text += 'me\n';
+    if (shape.multi && !this.info!.extended) text += 'me\n';
     return new Promise((resolve, reject) => {
-      const timeout = this.requestTimeout > 0 && this.info ? this.requestTimeout + serverWait : 0;
-      const p: Pending = { lines: [], until, multi, resolve, reject, timeout };
+      const timeout = this.requestTimeout > 0 && !shape.untimed ? this.requestTimeout + (shape.serverWait ?? 0) : 0;
+      const p: Pending = { ...shape, lines: [], resolve, reject, timeout };
       this.pending.push(p);
       if (this.pending.length === 1) this.armTimer(p);
       if (this.out === '') queueMicrotask(() => this.flush());
@@ -394,7 +434,7 @@ export class Client extends EventEmitter {
   }
 
   private flush(): void {
-    if (this.out === '' || this.closed) return;
+    if (this.out === '' || this.closed || this.connecting) return;
     this.socket.write(this.out);
     this.out = '';
   }
@@ -414,6 +454,8 @@ export class Client extends EventEmitter {
   }
 
   private onLine(line: string): void {
+    // The handshake failed: what the server said after it is not for us.
+    if (this.socket.destroyed) return;
     const p = this.pending.peek();
     if (!p) return; // nothing asked: an old server's stray line
     if (p.multi) {
@@ -423,7 +465,7 @@ export class Client extends EventEmitter {
     }
     if (line === '' && !this.info?.extended) return; // old servers sometimes send blank lines
     p.lines.push(line);
-    if (p.until === null || p.until(p.lines)) this.complete(p);
+    if (!p.until || p.until(p.lines)) this.complete(p);
   }
 
   private endsMulti(line: string): boolean {

@@ -27,12 +27,15 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
   };
   for (const s of WAIT_SIGNALS) process.on(s, stop);
   const started = now();
+  // Name and acquire go out with the handshake, in one write: one round trip
+  // in all. A server with the registry off refuses the name, which is fine.
+  client.setName(cfg.name).catch(() => {});
+  const granted = client.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: cfg.wait });
+  granted.catch(() => {}); // awaited below, unless the handshake fails first
   try {
     const info = await client.connected();
-    // Pipelined ahead of the acquire; a server with the registry off refuses it, which is fine.
-    client.setName(cfg.name).catch(() => {});
     if (cfg.verbose) say(`${info.extended ? '' : 'old server: '}${describeAttempt(cfg)}`);
-    const grant = await client.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: cfg.wait });
+    const grant = await granted;
     if (cfg.verbose) {
       const token = grant.token === null ? 'no fencing token from this server' : `token ${grant.token}`;
       say(`got ${what(cfg)} after ${formatDuration(now() - started)} (${grant.count} holder(s), ${token})`);
