@@ -41,7 +41,7 @@ test('--help lists every option; --version prints the version', async () => {
 test('a usage error is one line and exit 64', async () => {
   const r = await run(['--bogus']);
   assert.is(r.code, 64);
-  assert.match(r.stderr, /^lockd-server: Unknown option `--bogus`\n/);
+  assert.match(r.stderr, /^lockd-server: unknown option --bogus; try 'lockd-server --help'\n$/);
   assert.not.match(r.stderr, /at /);
 });
 

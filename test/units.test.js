@@ -1,8 +1,10 @@
-// The pure layers on their own: request parsing and the lock table.
+// The pure layers on their own: request parsing, the lock table, the command-line parser.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRequest } from '../dist/protocol/request.js';
 import { LockTable, Owner } from '../dist/locks/lock-table.js';
+import { parseCommandLine } from '../dist/util/command-line.js';
+import { CliError } from '../dist/util/cli-errors.js';
 
 const parse = suite('parseRequest');
 
@@ -97,3 +99,69 @@ table('drop releases all and counts orphans; map keys like __proto__ are plain n
 });
 
 table.run();
+
+const cli = suite('parseCommandLine');
+const SPEC = {
+  program: 'tool',
+  version: '1.2.3',
+  usage: '[options] command',
+  command: true,
+  options: [
+    { flags: '-l, --lock <name>', description: 'lock' },
+    { flags: '-n, --nonblock', description: 'no wait' },
+    { flags: '-w, --wait [duration]', description: 'wait', isValue: (w) => /^\d+s$/.test(w) },
+    { flags: '--auth-token-file <path>', description: 'token' },
+  ],
+};
+const words = (line) => (line === '' ? [] : line.split(' '));
+const parsed = (line) => parseCommandLine(SPEC, words(line));
+const refused = (line) => {
+  try {
+    parseCommandLine(SPEC, words(line));
+  } catch (err) {
+    assert.instance(err, CliError);
+    return err.message;
+  }
+  assert.unreachable(`"${line}" was accepted`);
+};
+
+cli('values: separate, after =, camelCase keys; options end at the command or at --', () => {
+  assert.equal(parsed('-l x --auth-token-file=/t cmd -l y'), { options: { lock: 'x', authTokenFile: '/t' }, rest: ['cmd', '-l', 'y'] });
+  assert.equal(parsed('--lock=a=b -- -n'), { options: { lock: 'a=b' }, rest: ['-n'] });
+  assert.equal(parsed('-l -dash cmd'), { options: { lock: '-dash' }, rest: ['cmd'] });
+});
+
+cli('a cluster: every letter a flag, the last may take the value', () => {
+  assert.equal(parsed('-nl x cmd'), { options: { nonblock: true, lock: 'x' }, rest: ['cmd'] });
+  assert.is(refused('-ln x cmd'), '--lock needs a value');
+});
+
+cli('an optional value: taken if it is one, or if it comes before an explicit --', () => {
+  assert.equal(parsed('-w 5s cmd').options.wait, '5s');
+  assert.equal(parsed('-w cmd').options.wait, true);
+  assert.equal(parsed('-w cmd').rest, ['cmd']);
+  assert.equal(parsed('-w soon -- cmd').options.wait, 'soon');
+  assert.equal(parsed('-w -n -- cmd').options, { wait: true, nonblock: true });
+});
+
+cli('misuse: unknown, repeated, missing or unwanted values', () => {
+  assert.is(refused('--frobnicate'), "unknown option --frobnicate; try 'tool --help'");
+  assert.is(refused('-nx'), "unknown option -x; try 'tool --help'");
+  assert.is(refused('-l a --lock b cmd'), '--lock may be given only once');
+  assert.is(refused('-l'), '--lock needs a value');
+  assert.is(refused('-l --'), '--lock needs a value');
+  assert.is(refused('--nonblock=yes'), '--nonblock takes no value');
+  assert.is(parseCommandLine({ ...SPEC, command: false }, ['-n']).rest.length, 0);
+  assert.throws(() => parseCommandLine({ ...SPEC, command: false }, ['-n', 'x']), /unexpected argument "x"; try 'tool --help'/);
+});
+
+cli('--help and --version', () => {
+  const help = parsed('--help').print;
+  assert.match(help, /^tool\/1\.2\.3\n\nUsage:\n  \$ tool \[options\] command\n\nOptions:\n/);
+  assert.match(help, /\n  -w, --wait \[duration\]\s+wait\n/);
+  assert.match(help, /\n  -h, --help\s+Display this message\n/);
+  assert.is(parsed('-nh').print, help);
+  assert.is(parsed('--version').print, 'tool/1.2.3\n');
+});
+
+cli.run();

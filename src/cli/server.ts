@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import tls from 'node:tls';
-import { cac } from 'cac';
+import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
 import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
 import { durationOption, wholeOption } from '../util/option-values.js';
 import { readToken, readPem } from '../util/secret-files.js';
@@ -9,40 +9,37 @@ import { CliError, runMain } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
 
-function parseArgs(argv: string[]) {
-  const cli = cac('lockd-server');
-  cli
-    .usage('[options]\n\nA network lock server: locks live exactly as long as the connection that took them.')
-    .option('-t, --tcp <[host:]port>', `Listen on TCP (default: port ${DEFAULT_PORT} on all interfaces; 0 picks a free port)`)
-    .option('--unix <path>', 'Listen on a Unix socket (alone: no TCP unless --tcp is also given)')
-    .option('--disable-dump', 'Answer "0 disabled" to d, sd, dump and who')
-    .option('--disable-registry', 'Answer "0 disabled" to iam and who')
-    .option('-p, --pid-file <path>', 'Write the process id to this file, removed on exit')
-    .option('--auth-token-file <path>', 'Require clients to send `auth TOKEN` first, TOKEN being the first line of this file')
-    .option('--tls-cert <path>', 'Speak TLS on the TCP listener with this certificate (PEM; needs --tls-key)')
-    .option('--tls-key <path>', 'The private key of --tls-cert (PEM)')
-    .option('--tls-ca <path>', 'With TLS: require client certificates signed by this CA (PEM)')
-    .option('--max-connections <n>', `Most connections at once (default: ${DEFAULT_LIMITS.maxConnections})`)
-    .option('--max-connections-per-address <n>', `Most connections at once from one client address (default: ${DEFAULT_LIMITS.maxConnectionsPerAddress})`)
-    .option('--max-locks-per-connection <n>', `Most locks one connection may hold (default: ${DEFAULT_LIMITS.maxLocksPerConnection})`)
-    .option('--max-line <bytes>', `Close a connection that sends a longer request line (default: ${DEFAULT_LIMITS.maxLine})`)
-    .option('--line-timeout <duration>', `Close a connection whose request line takes longer to arrive (default: ${DEFAULT_LIMITS.lineTimeout / 1000}s)`)
-    .option('--write-timeout <duration>', `Close a connection that leaves its replies unread this long (default: ${DEFAULT_LIMITS.writeTimeout / 1000}s)`)
-    .option('--keepalive <duration>', `Idle time before TCP keepalive probes a client (default: ${DEFAULT_LIMITS.keepAlive / 1000}s; then 10 probes 1s apart)`)
-    .option('-v, --verbose', 'Log connections, grants, waits, releases, orphans and unknown commands to stdout');
-  cli.help();
-  cli.version(VERSION, '--version');
-  const parsed = cli.parse(['node', 'lockd-server', ...argv], { run: false });
-  if (parsed.options.help || parsed.options.version) return null;
-  cli.globalCommand.checkUnknownOptions();
-  cli.globalCommand.checkOptionValue();
-  if (parsed.args.length > 0) throw new CliError(`unexpected argument "${parsed.args[0]}"; Try 'lockd-server --help'.`);
-  return parsed.options;
-}
+const COMMAND_LINE: CommandLineSpec = {
+  program: 'lockd-server',
+  version: VERSION,
+  usage: '[options]\n\nA network lock server: locks live exactly as long as the connection that took them.',
+  options: [
+    { flags: '-t, --tcp <[host:]port>', description: `Listen on TCP (default: port ${DEFAULT_PORT} on all interfaces; 0 picks a free port)` },
+    { flags: '--unix <path>', description: 'Listen on a Unix socket (alone: no TCP unless --tcp is also given)' },
+    { flags: '--disable-dump', description: 'Answer "0 disabled" to d, sd, dump and who' },
+    { flags: '--disable-registry', description: 'Answer "0 disabled" to iam and who' },
+    { flags: '-p, --pid-file <path>', description: 'Write the process id to this file, removed on exit' },
+    { flags: '--auth-token-file <path>', description: 'Require clients to send `auth TOKEN` first, TOKEN being the first line of this file' },
+    { flags: '--tls-cert <path>', description: 'Speak TLS on the TCP listener with this certificate (PEM; needs --tls-key)' },
+    { flags: '--tls-key <path>', description: 'The private key of --tls-cert (PEM)' },
+    { flags: '--tls-ca <path>', description: 'With TLS: require client certificates signed by this CA (PEM)' },
+    { flags: '--max-connections <n>', description: `Most connections at once (default: ${DEFAULT_LIMITS.maxConnections})` },
+    { flags: '--max-connections-per-address <n>', description: `Most connections at once from one client address (default: ${DEFAULT_LIMITS.maxConnectionsPerAddress})` },
+    { flags: '--max-locks-per-connection <n>', description: `Most locks one connection may hold (default: ${DEFAULT_LIMITS.maxLocksPerConnection})` },
+    { flags: '--max-line <bytes>', description: `Close a connection that sends a longer request line (default: ${DEFAULT_LIMITS.maxLine})` },
+    { flags: '--line-timeout <duration>', description: `Close a connection whose request line takes longer to arrive (default: ${DEFAULT_LIMITS.lineTimeout / 1000}s)` },
+    { flags: '--write-timeout <duration>', description: `Close a connection that leaves its replies unread this long (default: ${DEFAULT_LIMITS.writeTimeout / 1000}s)` },
+    { flags: '--keepalive <duration>', description: `Idle time before TCP keepalive probes a client (default: ${DEFAULT_LIMITS.keepAlive / 1000}s; then 10 probes 1s apart)` },
+    { flags: '-v, --verbose', description: 'Log connections, grants, waits, releases, orphans and unknown commands to stdout' },
+  ],
+};
 
 async function main(): Promise<number | void> {
-  const opts = parseArgs(process.argv.slice(2));
-  if (!opts) return;
+  const { options: opts, print } = parseCommandLine(COMMAND_LINE, process.argv.slice(2));
+  if (print !== undefined) {
+    process.stdout.write(print);
+    return;
+  }
   const listenOptions: ListenOptions = {
     disableDump: !!opts.disableDump,
     disableRegistry: !!opts.disableRegistry,

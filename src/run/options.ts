@@ -1,7 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { cac } from 'cac';
-import { splitArgv } from './argv.js';
+import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
 import { parseDuration } from '../util/duration.js';
 import { durationOption, wholeOption } from '../util/option-values.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
@@ -36,45 +35,52 @@ export interface RunConfig {
   command: string[];
 }
 
-function makeCli() {
-  const cli = cac('lockd-run');
-  cli
-    .usage(
-      `[options] -l|--lock NAME [--] command [args...]
+const COMMAND_LINE: CommandLineSpec = {
+  program: 'lockd-run',
+  version: VERSION,
+  command: true,
+  usage: `[options] -l|--lock NAME [--] command [args...]
   $ lockd-run [options] -s|--shared NAME [-m|--max N] [--] command [args...]
   $ lockd-run [options] (-l NAME | -s NAME ...) -c 'shell command'
 
 Takes a lock on a lockd server, runs the command while holding it, and exits
 with the command's status. The lock is held by lockd-run's connection, so it
 is released when lockd-run ends, however it ends.`,
-    )
-    .option('-l, --lock <name>', 'Take the exclusive lock NAME')
-    .option('-s, --shared <name>', 'Take the shared (counted) lock NAME')
-    .option('-m, --max <n>', 'With --shared: at most N holders at once')
-    .option('-c, --command <string>', 'Run the string with $SHELL -c (default /bin/sh)')
-    .option('-n, --nonblock', 'If the lock is busy, exit at once (the default)')
-    .option('-w, --wait [duration]', 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5); the next word is taken as DURATION only if it is one')
-    .option('-S, --server <address>', `HOST:PORT, [IPv6]:PORT, PORT, unix:PATH or a PATH with a / (env LOCKD_SERVER; default ${DEFAULT_SERVER})`)
-    .option('--auth-token-file <path>', 'Send the token in the first line of this file to the server (env LOCKD_AUTH_TOKEN)')
-    .option('--tls', 'Speak TLS to the server, verified against Node\'s built-in CA list (also: -S lockds://HOST:PORT)')
-    .option('--tls-ca <path>', 'Verify the server against this CA (PEM) instead of the built-in list; implies --tls')
-    .option('--tls-cert <path>', 'Client certificate (PEM) for a server that requires one; implies --tls')
-    .option('--tls-key <path>', 'The private key of --tls-cert (PEM)')
-    .option('--connect-timeout <duration>', 'Give up connecting after DURATION (default 10s)')
-    .option('-E, --conflict-exit-code <n>', `Exit status when busy or timed out (default ${EXIT.BUSY})`)
-    .option('--name <label>', 'Name shown in dumps for this holder (default host:pid:command)')
-    .option('--kill-after <duration>', 'Send KILL this long after TERM if the command is still alive (default 10s)')
-    .option('--on-lost <action>', 'When the lock is lost while the command runs: term or ignore (default term)')
-    .option('--ping-interval <duration>', 'Check the connection this often while the command runs (default 5s)')
-    .option('-v, --verbose', 'Say what is waited for, and how long it took')
-    .option('-q, --quiet', 'Say nothing when the lock is busy or the wait times out')
-    .example('lockd-run --lock nightly-backup -- ./backup.sh')
-    .example('lockd-run --shared api --max 5 --wait 2m -- curl https://example.org/')
-    .example("lockd-run -S locks.example:9999 -l report -w 30s -c 'make report && mail-report'");
-  cli.help((sections) => {
-    sections.push({
-      title: 'Exit status',
-      body: [
+  options: [
+    { flags: '-l, --lock <name>', description: 'Take the exclusive lock NAME' },
+    { flags: '-s, --shared <name>', description: 'Take the shared (counted) lock NAME' },
+    { flags: '-m, --max <n>', description: 'With --shared: at most N holders at once' },
+    { flags: '-c, --command <string>', description: 'Run the string with $SHELL -c (default /bin/sh)' },
+    { flags: '-n, --nonblock', description: 'If the lock is busy, exit at once (the default)' },
+    {
+      flags: '-w, --wait [duration]',
+      description: 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5); the next word is taken as DURATION only if it is one',
+      isValue: (word) => parseDuration(word) !== null,
+    },
+    { flags: '-S, --server <address>', description: `HOST:PORT, [IPv6]:PORT, PORT, unix:PATH or a PATH with a / (env LOCKD_SERVER; default ${DEFAULT_SERVER})` },
+    { flags: '--auth-token-file <path>', description: 'Send the token in the first line of this file to the server (env LOCKD_AUTH_TOKEN)' },
+    { flags: '--tls', description: "Speak TLS to the server, verified against Node's built-in CA list (also: -S lockds://HOST:PORT)" },
+    { flags: '--tls-ca <path>', description: 'Verify the server against this CA (PEM) instead of the built-in list; implies --tls' },
+    { flags: '--tls-cert <path>', description: 'Client certificate (PEM) for a server that requires one; implies --tls' },
+    { flags: '--tls-key <path>', description: 'The private key of --tls-cert (PEM)' },
+    { flags: '--connect-timeout <duration>', description: 'Give up connecting after DURATION (default 10s)' },
+    { flags: '-E, --conflict-exit-code <n>', description: `Exit status when busy or timed out (default ${EXIT.BUSY})` },
+    { flags: '--name <label>', description: 'Name shown in dumps for this holder (default host:pid:command)' },
+    { flags: '--kill-after <duration>', description: 'Send KILL this long after TERM if the command is still alive (default 10s)' },
+    { flags: '--on-lost <action>', description: 'When the lock is lost while the command runs: term or ignore (default term)' },
+    { flags: '--ping-interval <duration>', description: 'Check the connection this often while the command runs (default 5s)' },
+    { flags: '-v, --verbose', description: 'Say what is waited for, and how long it took' },
+    { flags: '-q, --quiet', description: 'Say nothing when the lock is busy or the wait times out' },
+  ],
+  examples: [
+    'lockd-run --lock nightly-backup -- ./backup.sh',
+    'lockd-run --shared api --max 5 --wait 2m -- curl https://example.org/',
+    "lockd-run -S locks.example:9999 -l report -w 30s -c 'make report && mail-report'",
+  ],
+  sections: [
+    [
+      'Exit status',
+      [
         "  the command's own status; 128+N when it died of signal N",
         `  ${EXIT.SOFTWARE}   internal error (a bug)`,
         `  ${EXIT.USAGE}   usage error`,
@@ -85,28 +91,18 @@ is released when lockd-run ends, however it ends.`,
         `  ${EXIT.CANNOT_EXECUTE}  command not executable;  ${EXIT.NOT_FOUND}  command not found`,
         '  128+N  lockd-run stopped by signal N while waiting',
       ].join('\n'),
-    });
-    return sections;
-  });
-  cli.version(VERSION, '--version');
-  return cli;
-}
+    ],
+  ],
+};
 
-function single(value: unknown, option: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new CliError(`${option} may be given only once`);
-  if (typeof value === 'boolean') throw new CliError(`${option} needs a value`);
-  return String(value);
-}
+/** The value of an option that takes one (never `true`: the parser makes sure), for the type checker. */
+const text = (value: string | true | undefined): string | undefined => (value === true ? undefined : value);
 
-function tlsOptions(o: Record<string, unknown>): RunConfig['tls'] {
-  const file = (option: string, key: string) => {
-    const path = single(o[key], option);
-    return path === undefined ? undefined : readPem(path, option);
-  };
-  const ca = file('--tls-ca', 'tlsCa');
-  const cert = file('--tls-cert', 'tlsCert');
-  const key = file('--tls-key', 'tlsKey');
+function tlsOptions(o: Record<string, string | true>): RunConfig['tls'] {
+  const file = (option: string, path: string | undefined) => (path === undefined ? undefined : readPem(path, option));
+  const ca = file('--tls-ca', text(o.tlsCa));
+  const cert = file('--tls-cert', text(o.tlsCert));
+  const key = file('--tls-key', text(o.tlsKey));
   if ((cert === undefined) !== (key === undefined)) throw new CliError('a client certificate needs both --tls-cert and --tls-key');
   if (ca === undefined && cert === undefined) return o.tls ? true : undefined;
   return { ca, cert, key };
@@ -114,29 +110,26 @@ function tlsOptions(o: Record<string, unknown>): RunConfig['tls'] {
 
 /** Parses lockd-run's command line; null when --help or --version was printed. Throws CliError on misuse. */
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunConfig | null {
-  const cli = makeCli();
-  const { own, command } = splitArgv(cli, argv, (flag, word) =>
-    (flag === '-w' || flag === '--wait') && parseDuration(word) !== null,
-  );
-  const { options: o } = cli.parse(['node', 'lockd-run', ...own], { run: false });
-  if (o.help || o.version) return null;
-  cli.globalCommand.checkUnknownOptions();
-  cli.globalCommand.checkOptionValue();
+  const { options: o, rest: command, print } = parseCommandLine(COMMAND_LINE, argv);
+  if (print !== undefined) {
+    process.stdout.write(print);
+    return null;
+  }
 
-  const exclusiveName = single(o.lock, '--lock');
-  const sharedName = single(o.shared, '--shared');
+  const exclusiveName = text(o.lock);
+  const sharedName = text(o.shared);
   if (exclusiveName !== undefined && sharedName !== undefined) throw new CliError('give either --lock or --shared, not both');
   const lock = exclusiveName ?? sharedName;
   if (lock === undefined) throw new CliError('no lock given: use --lock NAME or --shared NAME');
   if (/[\r\n]/.test(lock)) throw new CliError('a lock name cannot contain a line break');
   const shared = sharedName !== undefined;
-  const max = o.max === undefined ? undefined : wholeOption(single(o.max, '--max'), '--max', 1, 999_999_999);
+  const max = o.max === undefined ? undefined : wholeOption(o.max, '--max', 1, 999_999_999);
   if (max !== undefined && !shared) throw new CliError('--max goes with --shared');
 
   if (o.nonblock && o.wait !== undefined) throw new CliError('give either --nonblock or --wait, not both');
-  const wait = o.wait === undefined ? 0 : o.wait === true ? Infinity : durationOption(single(o.wait, '--wait'), '--wait');
+  const wait = o.wait === undefined ? 0 : o.wait === true ? Infinity : durationOption(o.wait, '--wait');
 
-  const shellString = single(o.command, '--command');
+  const shellString = text(o.command);
   let cmd: string[];
   if (shellString !== undefined) {
     if (command.length > 0) throw new CliError('give either -c STRING or a command, not both');
@@ -146,7 +139,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     cmd = command;
   }
 
-  const server = single(o.server, '--server') ?? env.LOCKD_SERVER ?? DEFAULT_SERVER;
+  const server = text(o.server) ?? env.LOCKD_SERVER ?? DEFAULT_SERVER;
   let endpoint: Endpoint;
   try {
     endpoint = parseEndpoint(server);
@@ -156,7 +149,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
 
   if ('path' in endpoint && (o.tls || o.tlsCa || o.tlsCert)) throw new CliError('TLS is for TCP servers, not unix:PATH');
 
-  const onLost = single(o.onLost, '--on-lost') ?? 'term';
+  const onLost = text(o.onLost) ?? 'term';
   if (onLost !== 'term' && onLost !== 'ignore') throw new CliError(`--on-lost: "${onLost}" is not term or ignore`);
   if (o.verbose && o.quiet) throw new CliError('give either --verbose or --quiet, not both');
 
@@ -169,10 +162,10 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     server,
     endpoint,
     tls: tlsOptions(o),
-    authToken: o.authTokenFile !== undefined ? readToken(String(single(o.authTokenFile, '--auth-token-file'))) : env.LOCKD_AUTH_TOKEN || undefined,
+    authToken: o.authTokenFile !== undefined ? readToken(text(o.authTokenFile)!) : env.LOCKD_AUTH_TOKEN || undefined,
     connectTimeout: o.connectTimeout === undefined ? 10_000 : durationOption(o.connectTimeout, '--connect-timeout'),
     conflictExitCode: o.conflictExitCode === undefined ? EXIT.BUSY : wholeOption(o.conflictExitCode, '--conflict-exit-code', 0, 255),
-    name: single(o.name, '--name') ?? `${os.hostname()}:${process.pid}:${label}`,
+    name: text(o.name) ?? `${os.hostname()}:${process.pid}:${label}`,
     verbose: !!o.verbose,
     quiet: !!o.quiet,
     killAfter: o.killAfter === undefined ? 10_000 : durationOption(o.killAfter, '--kill-after'),

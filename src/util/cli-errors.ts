@@ -11,7 +11,7 @@ export class CliError extends Error {
 }
 
 /**
- * Runs a CLI's main function: a CliError (or cac's usage errors) becomes
+ * Runs a CLI's main function: a CliError becomes
  * "PROGRAM: message" and its status; anything else is a bug, shown in full.
  */
 export function runMain(program: string, main: () => Promise<number | void>): void {
@@ -23,9 +23,6 @@ export function runMain(program: string, main: () => Promise<number | void>): vo
       if (err instanceof CliError) {
         process.stderr.write(`${program}: ${err.message}\n`);
         process.exitCode = err.exitCode;
-      } else if (err?.name === 'CACError') {
-        process.stderr.write(`${program}: ${err.message}\nTry '${program} --help' for more information.\n`);
-        process.exitCode = EXIT.USAGE;
       } else {
         process.stderr.write(`${program}: internal error: ${err?.stack ?? err}\n`);
         process.exitCode = EXIT.SOFTWARE;
