@@ -12,7 +12,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  // The client lazily requires node:tls through createRequire(import.meta.url).
-  define: { 'import.meta.url': '__lockdModuleUrl' },
-  banner: { js: "const __lockdModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The client lazily requires node:tls through createRequire(import.meta.url),
+  // which takes a path as well as a URL (and node:url costs 0.5 ms to load).
+  define: { 'import.meta.url': '__filename' },
 });

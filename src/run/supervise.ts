@@ -9,7 +9,11 @@ import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './si
 import type { Say } from './acquire-lock.js';
 import { now } from '../util/clock.js';
 
-/** Runs the command while the lock is held; resolves to lockd-run's exit status. */
+/**
+ * Runs the command while the lock is held; resolves to lockd-run's exit
+ * status. Signal forwarding and the exit hook stay in place: the caller exits
+ * at once, and undoing them would only delay that.
+ */
 export async function supervise(cfg: RunConfig, client: Client, grant: Grant, say: Say): Promise<number> {
   // Its own process group, so that on lock loss we can stop it and everything
   // it started. Not when it shares our terminal: a background group could not
@@ -56,7 +60,6 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
     }, cfg.killAfter);
   };
 
-  const forwarders = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARDED) {
     // What a terminal would send to the whole foreground group goes to the command's group.
     const toGroup = GROUP_SIGNALS.includes(sig);
@@ -64,11 +67,10 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
       sig === 'SIGTERM' ? () => terminate(true)
       : ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => signal(sig, toGroup)
       : () => {};
-    forwarders.set(sig, forward);
     process.on(sig, forward);
   }
   // If lockd-run itself dies (anything but KILL), the command must not run on unlocked.
-  const removeExitHook = onExit(() => signal('SIGTERM', true));
+  onExit(() => signal('SIGTERM', true));
 
   let lost = false;
   const lose = (why: string) => {
@@ -81,16 +83,13 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
     say(`lost lock "${cfg.lock}": ${why}; terminating the command`);
     terminate(true);
   };
-  const stopWatching = watch(client, cfg.pingInterval, lose);
+  watch(client, cfg.pingInterval, lose);
 
   const result = await ended;
   alive = false;
   if (killTimer) clearTimeout(killTimer);
   // Whatever the command left running in its group must not outlive the lock.
   if (ownGroup && child.pid !== undefined) await reapGroup(child.pid, cfg.killAfter, say);
-  stopWatching();
-  for (const [sig, forward] of forwarders) process.off(sig, forward);
-  removeExitHook();
 
   if (lost && cfg.onLost === 'term') return EXIT.LOST;
   if (result.signal) return EXIT.SIGNAL_BASE + signalNumber(result.signal);
@@ -145,13 +144,12 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /**
  * Calls lose() when the connection closes, or when the server has not
  * answered a ping for two intervals (it may be stopped, or the path to it
- * gone silent). Returns a function that stops watching.
+ * gone silent). Until the process exits.
  */
-function watch(client: Client, interval: number, lose: (why: string) => void): () => void {
-  const onClose = () => lose('the connection to the lock server closed');
-  client.once('close', onClose);
+function watch(client: Client, interval: number, lose: (why: string) => void): void {
+  client.once('close', () => lose('the connection to the lock server closed'));
   let lastAnswer = now();
-  const timer = setInterval(() => {
+  setInterval(() => {
     const silent = now() - lastAnswer;
     if (silent > 2 * interval) {
       // The connection stays open: if the server is only slow, the lock is
@@ -164,8 +162,4 @@ function watch(client: Client, interval: number, lose: (why: string) => void): (
       () => {},
     );
   }, interval);
-  return () => {
-    clearInterval(timer);
-    client.off('close', onClose);
-  };
 }
