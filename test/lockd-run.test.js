@@ -379,3 +379,51 @@ old('the server going away while the command runs is noticed', async () => {
 });
 
 old.run();
+
+const startup = suite('lockd-run start-up');
+
+startup('the build leaves a V8 code cache that this Node accepts', async () => {
+  const { Script } = await import('node:vm');
+  const { Module } = await import('node:module');
+  const dir = path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle');
+  const source = fs.readFileSync(path.join(dir, 'lockd-run.cjs'), 'utf8');
+  const cache = fs.readFileSync(path.join(dir, 'lockd-run.cache'));
+  const id = /\/\/ build (\w+)$/.exec(source)[1];
+  assert.is(cache.toString('latin1', 0, id.length), id);
+  const script = new Script(Module.wrap(source), { cachedData: cache.subarray(id.length) });
+  assert.is(script.cachedDataRejected, false);
+});
+
+startup('without its cache, or with another build\'s, lockd-run still runs (compiling as usual)', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-run-cache-'));
+  const dir = path.join(root, 'dist', 'bundle');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.join(root, 'bin'));
+  const bin = path.join(root, 'bin', 'lockd-run');
+  fs.copyFileSync(LOCKD_RUN, bin);
+  fs.copyFileSync(path.join(path.dirname(LOCKD_RUN), 'package.json'), path.join(root, 'bin', 'package.json'));
+  const real = path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle');
+  const source = fs.readFileSync(path.join(real, 'lockd-run.cjs'), 'utf8');
+  const cache = fs.readFileSync(path.join(real, 'lockd-run.cache'));
+  // Another build, of the same length (all V8 checks): were the cache used, the old version would show.
+  const other = source.replace(/VERSION = "\d/, 'VERSION = "9').replace(/build \w/, 'build !');
+  assert.is(other.length, source.length);
+  fs.writeFileSync(path.join(dir, 'lockd-run.cjs'), other);
+  fs.writeFileSync(path.join(dir, 'lockd-run.cache'), cache);
+  const mismatched = launch(bin, ['--version']);
+  assert.is((await mismatched.exited).code, 0);
+  assert.match(mismatched.stdout, /^lockd-run\/9\./);
+  fs.rmSync(path.join(dir, 'lockd-run.cache'));
+  const none = launch(bin, ['-S', addr, '-l', 'x', '--', 'sh', '-c', 'echo $LOCKD_LOCK']);
+  assert.is((await none.exited).code, 0);
+  assert.is(none.stdout, 'x\n');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+startup.before(async () => {
+  server = await start();
+  addr = `127.0.0.1:${server.tcp.port}`;
+});
+startup.after(() => server.destroy());
+
+startup.run();
