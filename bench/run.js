@@ -72,7 +72,7 @@ async function startServers() {
     '--max-connections', String(HOLD + 1000), '--max-connections-per-address', String(HOLD + 1000), ...(process.env.BENCH_VERBOSE ? ['-v'] : [])], { stdio: 'inherit' });
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--maxclients', String(HOLD + 1000), '--protected-mode', 'no', '--loglevel', 'warning'], { stdio: 'inherit' });
+    '--maxclients', String(HOLD + 1000), '--protected-mode', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
   await Promise.all([waitForPort(lockdPort), waitForPort(redisPort)]);
   return {
     lockd: { name: 'lockd', proto: 'lockd', port: lockdPort, proc: lockd },
@@ -182,7 +182,11 @@ async function holdAndRelease(bin, server) {
   return result;
 }
 
-/** Median wall time of lockd-run --lock x -- true against that of node -e 0 (NODE_EXTRA_CA_CERTS unset). */
+/**
+ * Median wall time of lockd-run --lock x -- true against that of node -e 0
+ * (NODE_EXTRA_CA_CERTS unset), and of bench/floor.cjs: the least a Node
+ * program doing lockd-run's job can take.
+ */
 async function startup(server) {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
@@ -193,12 +197,13 @@ async function startup(server) {
       resolve(performance.now() - t);
     });
   });
-  const run = [], node = [];
+  const run = [], node = [], floor = [];
   for (let i = 0; i < STARTS; i++) {
     node.push(await time(process.execPath, ['-e', '0']));
     run.push(await time(process.execPath, [path.join(ROOT, 'bin', 'lockd-run'), '-S', `127.0.0.1:${server.port}`, '--lock', 'x', '--', 'true']));
+    floor.push(await time(process.execPath, [path.join(ROOT, 'bench', 'floor.cjs'), String(server.port)]));
   }
-  return { lockd_run_ms: median(run), node_ms: median(node), raw: { run, node } };
+  return { lockd_run_ms: median(run), node_ms: median(node), floor_ms: median(floor), raw: { run, node, floor } };
 }
 
 /** Hand-off: release by the holder to grant at the queued waiter; reference: a plain round trip to redis (PING). */
@@ -300,6 +305,8 @@ async function main() {
   if (results.startup) {
     rows.push(['lockd-run --lock x -- true', `${fmt(results.startup.lockd_run_ms, 1)} vs node -e 0 ${fmt(results.startup.node_ms, 1)} ms`,
       fmt(results.startup.lockd_run_ms / results.startup.node_ms), '<= 1.3', '']);
+    rows.push(['floor: connect, 1 request, spawn (bench/floor.cjs)', `${fmt(results.startup.floor_ms, 1)} vs node -e 0 ${fmt(results.startup.node_ms, 1)} ms`,
+      fmt(results.startup.floor_ms / results.startup.node_ms), '', '']);
   }
   if (results.handoff) {
     rows.push(['hand-off to a queued waiter', `${fmt(results.handoff.handoff_ms, 3)} ms vs redis PING rtt ${fmt(results.handoff.redis_ping_rtt_ms, 3)} ms`,
