@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
 import { LockdError } from './errors.js';
@@ -97,7 +97,7 @@ const KEEPALIVE_MS = 15_000;
  * replies are matched to calls in order.
  */
 export class Client extends EventEmitter {
-  private readonly socket: net.Socket;
+  private readonly socket: Socket;
   private readonly pending = new Fifo<Pending>();
   /** Calls made before the handshake finished. */
   private queued: (() => void)[] | null = [];
@@ -118,15 +118,15 @@ export class Client extends EventEmitter {
     super();
     this.requestTimeout = options.request ?? 0;
     const secure = !('path' in endpoint) && (endpoint.tls || !!options.tls);
-    if ('path' in endpoint) this.socket = net.connect(endpoint.path);
+    if ('path' in endpoint) this.socket = netConnect(endpoint.path);
     else if (secure) {
       this.socket = loadTls().connect({
         host: endpoint.host,
         port: endpoint.port,
-        servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
+        servername: isIP(endpoint.host) ? undefined : endpoint.host,
         ...(typeof options.tls === 'object' ? options.tls : {}),
       });
-    } else this.socket = net.connect(endpoint.port, endpoint.host);
+    } else this.socket = netConnect(endpoint.port, endpoint.host);
     this.socket.once(secure ? 'secureConnect' : 'connect', () => {
       this.connecting = false;
       this.flush();

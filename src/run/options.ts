@@ -1,5 +1,5 @@
-import os from 'node:os';
-import path from 'node:path';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
 import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
 import { parseDuration } from '../util/duration.js';
 import { durationOption, wholeOption } from '../util/option-values.js';
@@ -153,7 +153,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (onLost !== 'term' && onLost !== 'ignore') throw new CliError(`--on-lost: "${onLost}" is not term or ignore`);
   if (o.verbose && o.quiet) throw new CliError('give either --verbose or --quiet, not both');
 
-  const label = shellString !== undefined ? 'sh' : path.basename(cmd[0]);
+  const label = shellString !== undefined ? 'sh' : basename(cmd[0]);
   return {
     lock,
     shared,
@@ -165,7 +165,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     authToken: o.authTokenFile !== undefined ? readToken(text(o.authTokenFile)!) : env.LOCKD_AUTH_TOKEN || undefined,
     connectTimeout: o.connectTimeout === undefined ? 10_000 : durationOption(o.connectTimeout, '--connect-timeout'),
     conflictExitCode: o.conflictExitCode === undefined ? EXIT.BUSY : wholeOption(o.conflictExitCode, '--conflict-exit-code', 0, 255),
-    name: text(o.name) ?? `${os.hostname()}:${process.pid}:${label}`,
+    name: text(o.name) ?? `${hostname()}:${process.pid}:${label}`,
     verbose: !!o.verbose,
     quiet: !!o.quiet,
     killAfter: o.killAfter === undefined ? 10_000 : durationOption(o.killAfter, '--kill-after'),

@@ -6,7 +6,7 @@ import { CliError } from './cli-errors.js';
  * which has about 8 ms to spend in all; see README, Performance.)
  */
 export interface OptionSpec {
-  /** As in --help: `-l, --lock <name>` (a value is required), `-w, --wait [duration]` (optional), `-v, --verbose` (none). */
+  /** As in --help, the long name last: `-l, --lock <name>` (a value is required), `-w, --wait [duration]` (optional), `-v, --verbose` (none). */
   flags: string;
   description: string;
   /** Optional values only: whether the next word is this option's value rather than the command. */
@@ -47,18 +47,20 @@ const BUILT_IN: OptionSpec[] = [
   { flags: '--version', description: 'Display version number' },
 ];
 
-function describe(spec: OptionSpec): Option {
-  const [names, value = ''] = spec.flags.split(/ (?=[<[])/);
-  const long = names.split(', ').find((f) => f.startsWith('--'))!;
-  const key = long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  return { spec, long, key, value: value.startsWith('<') ? 'required' : value.startsWith('[') ? 'optional' : 'none' };
-}
-
+/** Every flag of the table, to its option. */
 function table(spec: CommandLineSpec): Map<string, Option> {
   const byFlag = new Map<string, Option>();
   for (const s of [...spec.options, ...BUILT_IN]) {
-    const option = describe(s);
-    for (const flag of s.flags.split(/ (?=[<[])/)[0].split(', ')) byFlag.set(flag, option);
+    const space = s.flags.search(/ [<[]/);
+    const flags = (space < 0 ? s.flags : s.flags.slice(0, space)).split(', ');
+    const long = flags[flags.length - 1];
+    const option: Option = {
+      spec: s,
+      long,
+      key: long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+      value: space < 0 ? 'none' : s.flags[space + 1] === '<' ? 'required' : 'optional',
+    };
+    for (const flag of flags) byFlag.set(flag, option);
   }
   return byFlag;
 }

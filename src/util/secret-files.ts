@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CliError } from './cli-errors.js';
 import { EXIT } from './exit-codes.js';
 
@@ -11,7 +11,7 @@ import { EXIT } from './exit-codes.js';
 export function readToken(path: string): string {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'latin1');
+    text = readFileSync(path, 'latin1');
   } catch (err) {
     throw new CliError(`cannot read the auth token file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.CONFIG);
   }
@@ -24,7 +24,7 @@ export function readToken(path: string): string {
 /** A PEM file (certificate, key, CA) named by an option. */
 export function readPem(path: string, option: string): Buffer {
   try {
-    return fs.readFileSync(path);
+    return readFileSync(path);
   } catch (err) {
     throw new CliError(`${option}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.CONFIG);
   }
