@@ -97,6 +97,22 @@ for (const kind of ['lockd-server', 'old server']) {
     assert.equal(await c1.getName(), { address: a1, name: a1 });
   });
 
+  test('dumps of one lock: the lock named "", and names that hold ": "', async () => {
+    const a1 = (await c1.connected()).address;
+    await c1.get('');
+    await c1.get('a: b');
+    await c2.get('a');
+    assert.is(await c2.dump(''), a1);
+    assert.is(await c2.dump('a: b'), a1);
+    assert.is(await c1.dump('free'), null);
+    await c1.release('');
+    assert.is(await c2.dump(''), null, 'other locks are held, not this one');
+    await c1.getShared('');
+    await c2.getShared('x: y');
+    assert.equal(await c2.dumpShared(''), [a1]);
+    assert.equal(await c1.dumpShared('x: y'), [(await c2.connected()).address]);
+  });
+
   test('a dump pipelined right behind setName still ends where it should', async () => {
     await c1.connected();
     await c1.get('x');

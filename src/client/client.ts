@@ -240,8 +240,8 @@ export class Client extends EventEmitter {
   dump(name: string): Promise<string | null>;
   async dump(name?: string): Promise<Record<string, string> | string | null> {
     // Object.fromEntries defines own properties, so "__proto__" is a lock name like any other.
-    const locks = new Map(await this.pairs(name ? `d ${name}` : 'd', 'dump'));
-    return name ? (locks.get(name) ?? null) : Object.fromEntries(locks);
+    const locks = new Map(await this.pairs(name === undefined ? 'd' : `d ${name}`, 'dump', name));
+    return name === undefined ? Object.fromEntries(locks) : (locks.get(name) ?? null);
   }
 
   // ---- shared locks ----
@@ -265,12 +265,12 @@ export class Client extends EventEmitter {
   dumpShared(name: string): Promise<string[]>;
   async dumpShared(name?: string): Promise<Record<string, string[]> | string[]> {
     const locks = new Map<string, string[]>();
-    for (const [lock, holder] of await this.pairs(name ? `sd ${name}` : 'sd', 'dump')) {
+    for (const [lock, holder] of await this.pairs(name === undefined ? 'sd' : `sd ${name}`, 'dump', name)) {
       const holders = locks.get(lock);
       if (holders) holders.push(holder);
       else locks.set(lock, [holder]);
     }
-    return name ? (locks.get(name) ?? []) : Object.fromEntries(locks);
+    return name === undefined ? Object.fromEntries(locks) : (locks.get(name) ?? []);
   }
 
   // ---- registry and stats ----
@@ -306,10 +306,10 @@ export class Client extends EventEmitter {
   async listClients(name?: string): Promise<Record<string, string> | string | null> {
     const msg = 'The dump and/or registry features of the lockd server are disabled.';
     const clients = new Map<string, string>();
-    for (const [address, registered] of await this.pairs(name ? `who ${name}` : 'who', msg)) {
+    for (const [address, registered] of await this.pairs(name === undefined ? 'who' : `who ${name}`, msg)) {
       clients.set(registered, address);
     }
-    return name ? (clients.get(name) ?? null) : Object.fromEntries(clients);
+    return name === undefined ? Object.fromEntries(clients) : (clients.get(name) ?? null);
   }
 
   /** The server's counters (`q`) as numbers. */
@@ -388,12 +388,19 @@ export class Client extends EventEmitter {
     return n;
   }
 
-  private async pairs(command: string, disabledMessage: string): Promise<[string, string][]> {
+  /**
+   * `NAME: VALUE` lines as pairs. With the lock name known, its lines are
+   * found by that prefix: a name may hold ": " itself, and `d ` for the lock
+   * named "" is, on the wire, `d` (every lock).
+   */
+  private async pairs(command: string, disabledMessage: string, lock?: string): Promise<[string, string][]> {
     const lines = await this.multi(command);
     if (lines.length === 1 && lines[0] === '0 disabled') {
       throw new LockdError(disabledMessage === 'dump' ? 'The dump feature of the lockd server is disabled.' : disabledMessage, 'EDISABLED');
     }
-    return lines.map(splitPair);
+    if (lock === undefined) return lines.map(splitPair);
+    const prefix = `${lock}: `;
+    return lines.filter((line) => line.startsWith(prefix)).map((line) => [lock, line.slice(prefix.length)]);
   }
 
   /** Sends one request line and resolves to its one reply line. */
