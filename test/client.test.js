@@ -183,6 +183,16 @@ for (const kind of ['lockd-server', 'old server']) {
     await Promise.all([s1.disconnect(), s2.disconnect(), c.disconnect()]);
   });
 
+  test('acquire of a shared lock already held: granted, and the share kept, even over the maximum', async () => {
+    await c1.getShared('pool');
+    await c2.getShared('pool');
+    assert.is((await c1.acquire('pool', { shared: true, max: 1 })).count, 2);
+    assert.is(await c2.inspectShared('pool'), 2);
+    assert.is(await c1.releaseShared('pool'), 1);
+    await rejects(c1.acquire('pool', { shared: true, max: 1 }), 'ELOCKBUSY');
+    assert.is(await c1.inspectShared('pool'), 1);
+  });
+
   test('ping', async () => {
     assert.type(await c1.ping(), 'number');
   });

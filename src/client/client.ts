@@ -107,6 +107,8 @@ export class Client extends EventEmitter {
   /** Why the connection failed, for every call it fails. */
   private failure: LockdError | null = null;
   private info: ServerInfo | null = null;
+  /** Shared locks taken with getShared() (so also by the old-server fallback) and not released. */
+  private readonly sharesHeld = new Set<string>();
   /** Our current name, to recognise the `me` sentinel that ends multi-line replies from an old server. */
   private name = '';
   private readonly ready: Promise<ServerInfo>;
@@ -247,12 +249,16 @@ export class Client extends EventEmitter {
   // ---- shared locks ----
 
   /** Joins a shared lock: resolves to the number of holders now, this one included. */
-  getShared(name: string): Promise<number> {
-    return this.simple('sg', name, null);
+  async getShared(name: string): Promise<number> {
+    const count = await this.simple('sg', name, null);
+    this.sharesHeld.add(name);
+    return count;
   }
 
-  releaseShared(name: string): Promise<number> {
-    return this.simple('sr', name, 'ENOTHELD');
+  async releaseShared(name: string): Promise<number> {
+    const released = await this.simple('sr', name, 'ENOTHELD');
+    this.sharesHeld.delete(name);
+    return released;
   }
 
   /** The number of holders of a shared lock. */
@@ -330,12 +336,12 @@ export class Client extends EventEmitter {
   async acquire(name: string, options: AcquireOptions = {}): Promise<Grant> {
     checkName(name);
     const wait = options.wait ?? 0;
-    if (this.info && !this.info.extended) return pollAcquire(this, name, options);
+    if (this.info && !this.info.extended) return this.fallbackAcquire(name, options);
     const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(wait));
     const request = options.shared ? `wsg ${options.max ?? 0} ${ms} ${name}` : `wg ${ms} ${name}`;
     // Sent at once, even before the handshake's answer, so that lockd-run takes its lock in one round trip.
     const lines = await this.send(`${request}\n`, { serverWait: wait, extension: true });
-    if (lines === UNANSWERED) return pollAcquire(this, name, options);
+    if (lines === UNANSWERED) return this.fallbackAcquire(name, options);
     const [line] = lines;
     const grant = parseGrant(line);
     if (!grant) {
@@ -344,6 +350,16 @@ export class Client extends EventEmitter {
       throw new LockdError(text, 'ELOCKBUSY');
     }
     return grant;
+  }
+
+  /**
+   * acquire() against an old server. A share this connection holds already is
+   * a grant, as on lockd-server: polling would join (a no-op), find the lock
+   * over its maximum, and leave, giving up the share held before.
+   */
+  private async fallbackAcquire(name: string, options: AcquireOptions): Promise<Grant> {
+    if (options.shared && this.sharesHeld.has(name)) return { count: await this.inspectShared(name), token: null };
+    return pollAcquire(this, name, options);
   }
 
   /** Round trip to the server: proves the connection and the server are alive. Resolves to ms taken. */
