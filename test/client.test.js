@@ -167,7 +167,7 @@ for (const kind of ['lockd-server', 'old server']) {
     assert.is((await waiting).count, 1);
   });
 
-  test('acquire made before the handshake answers: sent with it, or the fallback on an old server', async () => {
+  test('acquire made before the handshake answers: granted by lockd-server, or by the fallback on an old server', async () => {
     const c = connect(`127.0.0.1:${port}`);
     const named = c.setName('early');
     const grant = await c.acquire('early-job');
@@ -176,11 +176,38 @@ for (const kind of ['lockd-server', 'old server']) {
     assert.is(grant.token === null, kind === 'old server');
     assert.is(await c.dump('early-job'), 'early');
     await rejects(c2.acquire('early-job'), 'ELOCKBUSY');
+    // Two connections asking at once, both before their handshakes: one gets in.
     const [s1, s2] = [connect(`127.0.0.1:${port}`), connect(`127.0.0.1:${port}`)];
-    assert.is((await s1.acquire('early-pool', { shared: true, max: 1 })).count, 1);
-    await rejects(s2.acquire('early-pool', { shared: true, max: 1 }), 'ELOCKBUSY');
+    const results = await Promise.allSettled([s1, s2].map((s) => s.acquire('early-pool', { shared: true, max: 1 })));
+    assert.equal(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    assert.is(results.find((r) => r.status === 'fulfilled').value.count, 1);
+    assert.is(results.find((r) => r.status === 'rejected').reason.code, 'ELOCKBUSY');
     assert.is(await c.inspectShared('early-pool'), 1);
     await Promise.all([s1.disconnect(), s2.disconnect(), c.disconnect()]);
+  });
+
+  test('an acquire held back behind a multi-line call made before the handshake answers', async () => {
+    const c = connect(`127.0.0.1:${port}`);
+    const dumped = c.dump();
+    const shares = c.getShared('held-back-pool');
+    const grant = c.acquire('held-back', { wait: 1000 });
+    const after = c.inspectShared('held-back-pool');
+    assert.equal({ ...(await dumped) }, {});
+    assert.is(await shares, 1);
+    assert.is((await grant).count, 1);
+    assert.is(await after, 1, 'replies still matched to their calls');
+    await c.disconnect();
+  });
+
+  test('an early shared acquire behind an early getShared of the same lock keeps the share', async () => {
+    const c = connect(`127.0.0.1:${port}`);
+    await c2.getShared('both');
+    const joined = c.getShared('both');
+    const grant = c.acquire('both', { shared: true, max: 1 });
+    assert.is(await joined, 2);
+    assert.is((await grant).count, 2);
+    assert.is(await c2.inspectShared('both'), 2);
+    await c.disconnect();
   });
 
   test('acquire of a shared lock already held: granted, and the share kept, even over the maximum', async () => {

@@ -87,6 +87,7 @@ test('client library: authToken, and EAUTH without it or with a wrong one', asyn
     }
   }
   const check = connect(`127.0.0.1:${server.tcp.port}`, { authToken: TOKEN });
+  assert.is(await check.inspect('x'), 0);
   assert.is(await check.inspect('y'), 0);
   await check.disconnect();
 });

@@ -70,6 +70,7 @@ test('not found 127, not executable 126, usage errors 64: one line each, no stac
   for (const [args, message] of [
     [['--', 'true'], 'no lock given: use --lock NAME or --shared NAME'],
     [['-l', 'x'], 'no command given'],
+    [['-l', 'x', '--', ''], 'the command is an empty word'],
     [['-l', 'x', '-s', 'y', 'true'], 'give either --lock or --shared, not both'],
     [['-l', 'x', '-m', '3', 'true'], '--max goes with --shared'],
     [['-s', 'x', '-m', 'lots', 'true'], '--max: "lots" is not a whole number from 1 to 999999999'],
@@ -394,7 +395,7 @@ startup('the build leaves a V8 code cache that this Node accepts', async () => {
   assert.is(script.cachedDataRejected, false);
 });
 
-startup('without its cache, or with another build\'s, lockd-run still runs (compiling as usual)', async () => {
+startup('bin/lockd-run uses the cache of its own build only, and runs without one', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-run-cache-'));
   const dir = path.join(root, 'dist', 'bundle');
   fs.mkdirSync(dir, { recursive: true });
@@ -404,16 +405,31 @@ startup('without its cache, or with another build\'s, lockd-run still runs (comp
   fs.copyFileSync(path.join(path.dirname(LOCKD_RUN), 'package.json'), path.join(root, 'bin', 'package.json'));
   const real = path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle');
   const source = fs.readFileSync(path.join(real, 'lockd-run.cjs'), 'utf8');
-  const cache = fs.readFileSync(path.join(real, 'lockd-run.cache'));
-  // Another build, of the same length (all V8 checks): were the cache used, the old version would show.
-  const other = source.replace(/VERSION = "\d/, 'VERSION = "9').replace(/build \w/, 'build !');
-  assert.is(other.length, source.length);
-  fs.writeFileSync(path.join(dir, 'lockd-run.cjs'), other);
-  fs.writeFileSync(path.join(dir, 'lockd-run.cache'), cache);
-  const mismatched = launch(bin, ['--version']);
-  assert.is((await mismatched.exited).code, 0);
-  assert.match(mismatched.stdout, /^lockd-run\/9\./);
-  fs.rmSync(path.join(dir, 'lockd-run.cache'));
+  // The same length (all V8 checks) and another version: were the cache used, the built one would show.
+  const edited = source.replace(/VERSION = "\d/, 'VERSION = "9');
+  assert.is(edited.length, source.length);
+  const bundle = path.join(dir, 'lockd-run.cjs');
+  const cache = path.join(dir, 'lockd-run.cache');
+  const version = async () => {
+    const proc = launch(bin, ['--version']);
+    assert.is((await proc.exited).code, 0);
+    return proc.stdout;
+  };
+  const past = new Date(Date.now() - 60_000);
+  fs.copyFileSync(path.join(real, 'lockd-run.cache'), cache);
+  // Its own build's id, and older than the cache: the cache is used (which here shows the old code).
+  fs.writeFileSync(bundle, edited);
+  fs.utimesSync(bundle, past, past);
+  assert.match(await version(), /^lockd-run\/0\./);
+  // Changed after the cache was made: not used.
+  fs.writeFileSync(bundle, edited);
+  assert.match(await version(), /^lockd-run\/9\./);
+  // Another build's id: not used.
+  fs.writeFileSync(bundle, edited.replace(/\/\/ build \w+$/, (end) => `${end.slice(0, -1)}!`));
+  fs.utimesSync(bundle, past, past);
+  assert.match(await version(), /^lockd-run\/9\./);
+  // No cache at all: runs.
+  fs.rmSync(cache);
   const none = launch(bin, ['-S', addr, '-l', 'x', '--', 'sh', '-c', 'echo $LOCKD_LOCK']);
   assert.is((await none.exited).code, 0);
   assert.is(none.stdout, 'x\n');

@@ -138,4 +138,32 @@ test('lockd-run: processes the command left in its group are terminated when it 
   await s.destroy();
 });
 
+test('a CLI that fails exits at once, even with a connection (and so a lock) still open', async () => {
+  const s = await start();
+  const cliErrors = new URL('../dist/util/cli-errors.js', import.meta.url).href;
+  const client = new URL('../dist/index.js', import.meta.url).href;
+  const script = `
+    const { runMain, CliError } = await import(${JSON.stringify(cliErrors)});
+    const { connect } = await import(${JSON.stringify(client)});
+    const c = connect('127.0.0.1:${s.tcp.port}');
+    await c.get('held');
+    runMain('tool', async () => { throw new Error(process.argv[1] === 'bug' ? 'boom' : 'no'); });`;
+  try {
+    for (const kind of ['bug', 'usage']) {
+      const code = kind === 'bug' ? script : script.replace("throw new Error(process.argv[1] === 'bug' ? 'boom' : 'no')", "throw new CliError('bad usage', 64)");
+      const proc = launch(process.execPath, ['--input-type=module', '-e', code, kind]);
+      const deadline = new Promise((resolve) => setTimeout(resolve, 10_000, { code: 'still running after 10 s' }).unref());
+      const { code: status } = await Promise.race([proc.exited, deadline]);
+      proc.child.kill();
+      assert.is(status, kind === 'bug' ? 70 : 64, proc.stderr);
+      assert.match(proc.stderr, kind === 'bug' ? /^tool: internal error: Error: boom\n/ : /^tool: bad usage\n$/);
+    }
+    const probe = connect(`127.0.0.1:${s.tcp.port}`);
+    await until(async () => (await probe.inspect('held')) === 0, 'the lock to be freed');
+    await probe.disconnect();
+  } finally {
+    await s.destroy();
+  }
+});
+
 test.run();

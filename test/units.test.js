@@ -131,9 +131,13 @@ cli('values: separate, after =, camelCase keys; options end at the command or at
   assert.equal(parsed('-l -dash cmd'), { options: { lock: '-dash' }, rest: ['cmd'] });
 });
 
-cli('a cluster: every letter a flag, the last may take the value', () => {
+cli('short options as getopt reads them: clusters, and values in the same word', () => {
   assert.equal(parsed('-nl x cmd'), { options: { nonblock: true, lock: 'x' }, rest: ['cmd'] });
-  assert.is(refused('-ln x cmd'), '--lock needs a value');
+  assert.equal(parsed('-lx cmd'), { options: { lock: 'x' }, rest: ['cmd'] });
+  assert.equal(parsed('-l=x cmd'), { options: { lock: 'x' }, rest: ['cmd'] });
+  assert.equal(parsed('-nw5s cmd'), { options: { nonblock: true, wait: '5s' }, rest: ['cmd'] });
+  assert.equal(parsed('-ln x'), { options: { lock: 'n' }, rest: ['x'] });
+  assert.equal(parsed('-wn cmd').options, { wait: 'n' }, 'an optional value in the same word is taken as it is');
 });
 
 cli('an optional value: taken if it is one, or if it comes before an explicit --', () => {
@@ -148,6 +152,7 @@ cli('misuse: unknown, repeated, missing or unwanted values', () => {
   assert.is(refused('--frobnicate'), "unknown option --frobnicate; try 'tool --help'");
   assert.is(refused('-nx'), "unknown option -x; try 'tool --help'");
   assert.is(refused('-l a --lock b cmd'), '--lock may be given only once');
+  assert.equal(parsed('-n --nonblock -nn cmd').options, { nonblock: true }, 'a flag may be repeated');
   assert.is(refused('-l'), '--lock needs a value');
   assert.is(refused('-l --'), '--lock needs a value');
   assert.is(refused('--nonblock=yes'), '--nonblock takes no value');

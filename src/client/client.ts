@@ -107,7 +107,7 @@ export class Client extends EventEmitter {
   /** Why the connection failed, for every call it fails. */
   private failure: LockdError | null = null;
   private info: ServerInfo | null = null;
-  /** Shared locks taken with getShared() (so also by the old-server fallback) and not released. */
+  /** Shared locks asked for with getShared() (so also by the old-server fallback) and not released since. */
   private readonly sharesHeld = new Set<string>();
   /** Our current name, to recognise the `me` sentinel that ends multi-line replies from an old server. */
   private name = '';
@@ -249,14 +249,15 @@ export class Client extends EventEmitter {
   // ---- shared locks ----
 
   /** Joins a shared lock: resolves to the number of holders now, this one included. */
-  async getShared(name: string): Promise<number> {
-    const count = await this.simple('sg', name, null);
+  getShared(name: string): Promise<number> {
+    const count = this.simple('sg', name, null);
+    // Noted as sent: `sg` always joins, and the server takes requests in order.
     this.sharesHeld.add(name);
     return count;
   }
 
-  async releaseShared(name: string): Promise<number> {
-    const released = await this.simple('sr', name, 'ENOTHELD');
+  releaseShared(name: string): Promise<number> {
+    const released = this.simple('sr', name, 'ENOTHELD');
     this.sharesHeld.delete(name);
     return released;
   }
@@ -444,6 +445,8 @@ export class Client extends EventEmitter {
   /** Writes a request (batched with others made in the same tick) and queues for its reply. */
   private request(text: string, shape: ReplyShape): Promise<string[]> {
     if (this.closed) return Promise.reject(this.closedError());
+    // Held back until the handshake showed an old server, which would never answer it.
+    if (shape.extension && this.info && !this.info.extended) return Promise.resolve(UNANSWERED);
     // From an old server a multi-line reply has no end: `me` behind it marks the end.
     if (shape.multi && !this.info!.extended) text += 'me\n';
     return new Promise((resolve, reject) => {

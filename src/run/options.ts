@@ -136,6 +136,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     cmd = [env.SHELL || '/bin/sh', '-c', shellString];
   } else {
     if (command.length === 0) throw new CliError('no command given');
+    if (command[0] === '') throw new CliError('the command is an empty word');
     cmd = command;
   }
 

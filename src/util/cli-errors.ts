@@ -11,8 +11,8 @@ export class CliError extends Error {
 }
 
 /**
- * Runs a CLI's main function: a CliError becomes
- * "PROGRAM: message" and its status; anything else is a bug, shown in full.
+ * Runs a CLI's main function: a CliError becomes "PROGRAM: message" and its
+ * status; anything else is a bug, shown in full, and exit status 70.
  */
 export function runMain(program: string, main: () => Promise<number | void>): void {
   main().then(
@@ -20,13 +20,11 @@ export function runMain(program: string, main: () => Promise<number | void>): vo
       if (typeof code === 'number') process.exitCode = code;
     },
     (err: Error) => {
-      if (err instanceof CliError) {
-        process.stderr.write(`${program}: ${err.message}\n`);
-        process.exitCode = err.exitCode;
-      } else {
-        process.stderr.write(`${program}: internal error: ${err?.stack ?? err}\n`);
-        process.exitCode = EXIT.SOFTWARE;
-      }
+      const known = err instanceof CliError;
+      process.stderr.write(known ? `${program}: ${err.message}\n` : `${program}: internal error: ${err?.stack ?? err}\n`);
+      // Exit now: whatever is still open (lockd-run's connection, and its lock) must not keep us alive.
+      // (stderr is written synchronously to files, pipes and terminals on Linux.)
+      process.exit(known ? err.exitCode : EXIT.SOFTWARE);
     },
   );
 }

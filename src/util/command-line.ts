@@ -68,19 +68,43 @@ function table(spec: CommandLineSpec): Map<string, Option> {
 }
 
 /**
- * Parses argv the way flock(1) does: `--name value`, `--name=value`, `-n
- * value`, clusters such as `-nw` (only the last letter may take a value), and
- * `--` to end the options. An optional value (`-w [duration]`) takes the next
- * word if isValue() accepts it, or, before an explicit `--`, if it is not an
- * option. Throws CliError for unknown, repeated or incomplete options.
+ * Parses argv the way flock(1) (getopt) does: `--name value`, `--name=value`,
+ * `-n value`, `-nvalue`, clusters such as `-nq` in which the first letter that
+ * takes a value takes the rest of the word (`-nw5s`) or else the next word,
+ * and `--` to end the options. An optional value (`-w [duration]`) in the
+ * next word is taken if isValue() accepts it, or, before an explicit `--`, if
+ * it is not an option. A flag may be repeated; an option with a value may
+ * not (which would win is a guess). Throws CliError for unknown, repeated or
+ * incomplete options.
  */
 export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedCommandLine {
   const byFlag = table(spec);
   const options: Record<string, string | true> = {};
   const dashes = argv.indexOf('--');
+  const find = (flag: string) => {
+    const option = byFlag.get(flag);
+    if (!option) throw new CliError(`unknown option ${flag}; try '${spec.program} --help'`);
+    return option;
+  };
   const set = (option: Option, value: string | true) => {
-    if (option.key in options) throw new CliError(`${option.long} may be given only once`);
+    if (option.key in options && option.value !== 'none') throw new CliError(`${option.long} may be given only once`);
     options[option.key] = value;
+  };
+  /** The option at argv[i] with nothing after it in its word: its value is the next word, if any. Returns where it ends. */
+  const valueFromNext = (option: Option, i: number): number => {
+    const next = argv[i + 1];
+    const takes =
+      next !== undefined &&
+      next !== '--' &&
+      (option.value === 'required' ||
+        (option.value === 'optional' && ((dashes > i && !next.startsWith('-')) || !!option.spec.isValue?.(next))));
+    if (takes) {
+      set(option, next);
+      return i + 1;
+    }
+    if (option.value === 'required') throw new CliError(`${option.long} needs a value`);
+    set(option, true);
+    return i;
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -93,34 +117,26 @@ export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedC
       if (spec.command) break;
       throw new CliError(`unexpected argument "${word}"; try '${spec.program} --help'`);
     }
-    const eq = word.indexOf('=');
-    const name = eq < 0 ? word : word.slice(0, eq);
-    // -nw: every letter a flag but the last, which is the one that may take a value.
-    const flags = name.startsWith('--') ? [name] : [...name.slice(1)].map((c) => `-${c}`);
-    for (const [n, flag] of flags.entries()) {
-      const option = byFlag.get(flag);
-      if (!option) throw new CliError(`unknown option ${flag}; try '${spec.program} --help'`);
-      const last = n === flags.length - 1;
-      if (last && eq >= 0) {
-        if (option.value === 'none') throw new CliError(`${option.long} takes no value`);
-        set(option, word.slice(eq + 1));
+    if (word.startsWith('--')) {
+      const eq = word.indexOf('=');
+      const option = find(eq < 0 ? word : word.slice(0, eq));
+      if (eq < 0 && option.value !== 'none') i = valueFromNext(option, i);
+      else if (eq < 0) set(option, true);
+      else if (option.value === 'none') throw new CliError(`${option.long} takes no value`);
+      else set(option, word.slice(eq + 1));
+      continue;
+    }
+    for (let k = 1; k < word.length; k++) {
+      const option = find(`-${word[k]}`);
+      if (option.value === 'none') {
+        set(option, true);
         continue;
       }
-      const next = argv[i + 1];
-      const takes =
-        last &&
-        next !== undefined &&
-        next !== '--' &&
-        (option.value === 'required' ||
-          (option.value === 'optional' && ((dashes > i && !next.startsWith('-')) || !!option.spec.isValue?.(next))));
-      if (takes) {
-        set(option, next);
-        i++;
-      } else if (option.value === 'required') {
-        throw new CliError(`${option.long} needs a value`);
-      } else {
-        set(option, true);
-      }
+      const rest = word.slice(k + 1);
+      // `-l=name` as well as `-lname`: cac read it so, and lock names rarely start with "=".
+      if (rest !== '') set(option, rest.startsWith('=') ? rest.slice(1) : rest);
+      else i = valueFromNext(option, i);
+      break;
     }
   }
   if (options.help) return { options, rest: [], print: help(spec) };
