@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { connect, LockdError } from '../dist/index.js';
-import { start } from './helpers/server.js';
+import { start, until } from './helpers/server.js';
 import { lockdRun } from './helpers/run.js';
 
 const test = suite('tls');
@@ -96,6 +96,37 @@ if (reason) {
     const bad = await lockdRun(`lockds://127.0.0.1:${server.tcp.port}`, ['-l', 'x', '--', 'true']);
     assert.is(bad.code, 69);
     assert.match(bad.stderr, /^lockd-run: cannot reach the lock server at lockds:\/\/127\.0\.0\.1:\d+: .*certificate/);
+    await server.destroy();
+  });
+
+  test('connections still in their TLS handshake count against --max-connections', async () => {
+    const warned = [];
+    const server = await start({ tls: { cert: certs.cert, key: certs.key }, limits: { maxConnections: 2 }, warn: (m) => warned.push(m) });
+    const port = server.tcp.port;
+    // Two TCP connections that never start a handshake.
+    const idle = await Promise.all([0, 1].map(() => new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      s.on('error', () => {});
+    })));
+    const refused = connect(`lockds://127.0.0.1:${port}`, { tls: { ca: certs.ca } });
+    refused.on('error', () => {});
+    try {
+      await refused.get('x');
+      assert.unreachable('a third connection got in');
+    } catch (err) {
+      assert.ok(['ECONNECT', 'ECONNCLOSED'].includes(err.code), err.code);
+    }
+    assert.match(warned.join('\n'), /2 connections, the most allowed; refused/);
+    // Once they go, their places are free again. (Reset: a FIN alone leaves the
+    // server's side open until the handshake timeout, and counted till then.)
+    for (const s of idle) s.resetAndDestroy();
+    await until(async () => {
+      const c = connect(`lockds://127.0.0.1:${port}`, { tls: { ca: certs.ca } });
+      c.on('error', () => {});
+      const ok = await c.get('x').then(() => true, () => false);
+      c.destroy();
+      return ok;
+    }, 'a TLS client to get in');
     await server.destroy();
   });
 

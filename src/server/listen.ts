@@ -95,7 +95,8 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       return;
     }
     const ip = accepted.remoteAddress ?? 'unix';
-    if (!admission.admit(ip)) {
+    // TLS connections were counted in at their TCP connection (admitTls).
+    if (kind !== 'tls' && !admission.admit(ip)) {
       accepted.on('error', () => {}); // it may be gone already: nothing to tell it then
       accepted.end(TOO_MANY_CONNECTIONS);
       accepted.destroySoon();
@@ -105,15 +106,32 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       ? formatAddress(accepted.remoteAddress, accepted.remotePort!)
       : `unix:${++unixCount}`;
     const socket = kind === 'tls' ? ownDecrypted(accepted) : adoptSocket(accepted);
-    const conn = new Connection(srv, socket, ip, address, limits, gone);
+    const conn = new Connection(srv, socket, ip, address, limits, kind === 'tls' ? unlist : gone); // TLS: see admitTls
     conn.session.authed = srv.policy.authDigest === null;
     if (!conn.session.authed) conn.requireAuthWithin(limits.lineTimeout);
     live.add(conn);
   };
-  const gone = (conn: Connection) => {
+  const unlist = (conn: Connection) => {
     live.delete(conn);
-    admission.leave(conn.ip);
     if (live.size === 0) for (const resolve of whenEmpty.splice(0)) resolve();
+  };
+  const gone = (conn: Connection) => {
+    admission.leave(conn.ip);
+    unlist(conn);
+  };
+  /**
+   * A TLS client counts against the limits from its TCP connection on, not
+   * from the end of its handshake: otherwise connections that never finish
+   * one could pile up uncounted for the handshake timeout. Over a limit it is
+   * closed before the handshake (a plain-text refusal would be noise to it).
+   */
+  const admitTls = (raw: net.Socket) => {
+    const ip = raw.remoteAddress;
+    if (ip === undefined || !admission.admit(ip)) {
+      raw.destroy();
+      return;
+    }
+    raw.once('close', () => admission.leave(ip));
   };
 
   const servers: net.Server[] = [];
@@ -127,6 +145,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
             (socket) => accept(socket, 'tls'),
           )
         : net.createServer({ pauseOnConnect: true }, (socket) => accept(socket, 'tcp'));
+      if (options.tls) server.on('connection', admitTls);
       servers.push(server);
       await bind(server, { port: options.port ?? DEFAULT_PORT, host: options.host });
       const a = server.address() as net.AddressInfo;
