@@ -11,7 +11,6 @@ import { build } from 'esbuild';
 const BUNDLE = 'dist/bundle/lockd-run.cjs';
 // bin/lockd-run compiles the bundle with Module.wrap() and this cache.
 const CACHE = 'dist/bundle/lockd-run.cache';
-const ID_LENGTH = 16;
 
 await build({
   entryPoints: ['dist/cli/run.js'],
@@ -30,7 +29,7 @@ await build({
 // V8 checks a cache against the source's length only: the bundle ends with a
 // build id, and the cache starts with it, so that bin/lockd-run never pairs a
 // bundle with another build's cache.
-const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`.slice(0, ID_LENGTH).padEnd(ID_LENGTH, '0');
+const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
 const source = `${fs.readFileSync(BUNDLE, 'utf8')}// build ${id}`;
 fs.writeFileSync(BUNDLE, source);
 
