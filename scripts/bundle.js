@@ -12,6 +12,20 @@ const BUNDLE = 'dist/bundle/lockd-run.cjs';
 // bin/lockd-run compiles the bundle with Module.wrap() and this cache.
 const CACHE = 'dist/bundle/lockd-run.cache';
 
+// Node modules lockd-run seldom needs (node:tls, node:net for a host name)
+// are loaded through requireBuiltin, which the ES modules make with
+// node:module's createRequire. In CommonJS it is require itself, and
+// node:module is a module load saved.
+const requireItself = {
+  name: 'require-itself',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]util[\\/]require-builtin\.js$/ }, () => ({
+      contents: 'export const requireBuiltin = require;',
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: ['dist/cli/run.js'],
   // CommonJS, and a CommonJS bin/lockd-run: no ES module loader to start.
@@ -21,9 +35,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  // The client lazily requires node:tls through createRequire(import.meta.url),
-  // which takes a path as well as a URL (and node:url costs 0.5 ms to load).
-  define: { 'import.meta.url': '__filename' },
+  plugins: [requireItself],
 });
 
 // V8 checks a cache against the source's length only: the bundle ends with a

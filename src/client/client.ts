@@ -1,5 +1,3 @@
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
 import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
@@ -7,15 +5,7 @@ import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { pollAcquire } from './poll-acquire.js';
 import { now } from '../util/clock.js';
-
-// node:tls (and with it node:crypto) takes ~4 ms to load, a tenth of
-// lockd-run's start-up, and only lockds:// needs it: loaded on first use.
-// (bundle.js defines import.meta.url for the CommonJS bundle.)
-const requireBuiltin = createRequire(import.meta.url);
-let tlsModule: typeof import('node:tls') | null = null;
-function loadTls(): typeof import('node:tls') {
-  return (tlsModule ??= requireBuiltin('node:tls') as typeof import('node:tls'));
-}
+import { openNetSocket, type ClientSocket, type OpenSocket } from './open-socket.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
 
@@ -89,7 +79,6 @@ interface Pending extends ReplyShape {
 const UNANSWERED: string[] = [];
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
-const KEEPALIVE_MS = 15_000;
 
 /**
  * A connection to a lock server. Locks live as long as it does.
@@ -97,7 +86,7 @@ const KEEPALIVE_MS = 15_000;
  * replies are matched to calls in order.
  */
 export class Client extends EventEmitter {
-  private readonly socket: Socket;
+  private readonly socket: ClientSocket;
   private readonly pending = new Fifo<Pending>();
   /** Calls made before the handshake finished. */
   private queued: (() => void)[] | null = [];
@@ -116,27 +105,16 @@ export class Client extends EventEmitter {
   /** Writes wait for this: for TLS, the TLS handshake must succeed before we speak. */
   private connecting = true;
 
-  constructor(endpoint: Endpoint, options: ClientOptions = {}) {
+  /** `open` is how to connect: node:net unless told otherwise (lockd-run: openHandleSocket). */
+  constructor(endpoint: Endpoint, options: ClientOptions = {}, open: OpenSocket = openNetSocket) {
     super();
     this.requestTimeout = options.request ?? 0;
     const secure = !('path' in endpoint) && (endpoint.tls || !!options.tls);
-    if ('path' in endpoint) this.socket = netConnect(endpoint.path);
-    else if (secure) {
-      this.socket = loadTls().connect({
-        host: endpoint.host,
-        port: endpoint.port,
-        servername: isIP(endpoint.host) ? undefined : endpoint.host,
-        ...(typeof options.tls === 'object' ? options.tls : {}),
-      });
-    } else this.socket = netConnect(endpoint.port, endpoint.host);
-    this.socket.once(secure ? 'secureConnect' : 'connect', () => {
+    const tlsOptions = secure ? (typeof options.tls === 'object' ? options.tls : {}) : null;
+    this.socket = open(endpoint, tlsOptions, () => {
       this.connecting = false;
       this.flush();
     });
-    this.socket.setNoDelay(true);
-    // Notice a vanished server even while idle; lockd-run also pings.
-    if (!('path' in endpoint)) this.socket.setKeepAlive(true, KEEPALIVE_MS);
-    this.socket.setEncoding('utf8');
     this.socket.on('data', (text: string) => this.onData(text));
     this.socket.on('error', (err: Error) => {
       this.failure ??=

@@ -1,5 +1,6 @@
 import { Client, type Grant, type ServerInfo } from '../client/client.js';
 import { LockdError } from '../client/errors.js';
+import { openHandleSocket } from '../client/open-socket.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
@@ -18,7 +19,7 @@ const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Connects and takes the lock, waiting as configured. INT, TERM and HUP stop the wait. */
 export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
-  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
+  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls }, openHandleSocket);
   client.on('error', () => {}); // each call reports its own failure
   let stoppedBy: string | null = null;
   const stop = (signal: NodeJS.Signals) => {

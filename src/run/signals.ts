@@ -1,4 +1,4 @@
-import { constants } from 'node:os';
+import { signalNumbers } from '../util/node-bindings.js';
 
 /** Signals forwarded to the command while it runs. */
 export const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -13,5 +13,5 @@ export const GROUP_SIGNALS: readonly string[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 
 export const TERMINAL_GENERATED: readonly string[] = ['SIGINT', 'SIGQUIT', 'SIGWINCH'];
 
 export function signalNumber(signal: string): number {
-  return constants.signals[signal as NodeJS.Signals] ?? 0;
+  return signalNumbers()[signal] ?? 0;
 }

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
-import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import type { Client, Grant } from '../client/client.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './signals.js';
+import { spawnCommand } from './spawn-command.js';
+import { isatty, sendSignal } from '../util/node-bindings.js';
 import type { Say } from './acquire-lock.js';
 import { now } from '../util/clock.js';
 
@@ -20,36 +20,22 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   // read from it.
   // isatty(0), not process.stdin.isTTY: touching process.stdin builds a stream (and loads readline) just to ask.
   const ownGroup = !isatty(0);
-  const child = spawn(cfg.command[0], cfg.command.slice(1), {
-    stdio: 'inherit',
-    detached: ownGroup,
-    env: {
-      ...withoutSecrets(process.env),
-      LOCKD_LOCK: cfg.lock,
-      LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
-      LOCKD_COUNT: String(grant.count),
-      LOCKD_MAX: cfg.max === undefined ? '' : String(cfg.max),
-      LOCKD_SERVER: cfg.server,
-      LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
-    },
+  const child = spawnCommand(cfg.command[0], cfg.command.slice(1), ownGroup, {
+    ...withoutSecrets(process.env),
+    LOCKD_LOCK: cfg.lock,
+    LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
+    LOCKD_COUNT: String(grant.count),
+    LOCKD_MAX: cfg.max === undefined ? '' : String(cfg.max),
+    LOCKD_SERVER: cfg.server,
+    LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
   });
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>(
-    (resolve) => {
-      child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    },
-  );
 
   let alive = true;
   let killTimer: NodeJS.Timeout | null = null;
   const signal = (sig: NodeJS.Signals, wholeGroup: boolean) => {
     if (!alive || child.pid === undefined) return;
-    try {
-      if (wholeGroup && ownGroup) process.kill(-child.pid, sig);
-      else process.kill(child.pid, sig);
-    } catch {
-      // already gone
-    }
+    // false when it is already gone: nothing to do then.
+    sendSignal(wholeGroup && ownGroup ? -child.pid : child.pid, sig);
   };
   /** TERM now, KILL after the grace period if it is still there. */
   const terminate = (wholeGroup: boolean) => {
@@ -85,7 +71,7 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   };
   watch(client, cfg.pingInterval, lose);
 
-  const result = await ended;
+  const result = await child.ended;
   alive = false;
   if (killTimer) clearTimeout(killTimer);
   // Whatever the command left running in its group must not outlive the lock.
@@ -95,43 +81,30 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   if (result.signal) return EXIT.SIGNAL_BASE + signalNumber(result.signal);
   if (result.code !== null) return result.code;
   // It never started.
-  if (result.error?.code === 'ENOENT') {
+  if (result.error === 'ENOENT') {
     say(`${cfg.command[0]}: command not found`);
     return EXIT.NOT_FOUND;
   }
-  const why = result.error?.code === 'EACCES' ? 'permission denied' : (result.error?.code ?? 'unknown error');
+  const why = result.error === 'EACCES' ? 'permission denied' : (result.error ?? 'unknown error');
   say(`${cfg.command[0]}: cannot run: ${why}`);
   return EXIT.CANNOT_EXECUTE;
 }
 
 /** Is any process of group pgid still there? */
 function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return sendSignal(-pgid, 0);
 }
 
 /** TERM what is left of the command's process group, KILL it after the grace period. */
 async function reapGroup(pgid: number, grace: number, say: Say): Promise<void> {
   if (!groupAlive(pgid)) return;
   say('the command left processes running in its process group; terminating them');
-  try {
-    process.kill(-pgid, 'SIGTERM');
-  } catch {
-    return;
-  }
+  if (!sendSignal(-pgid, 'SIGTERM')) return;
   const deadline = now() + grace;
   while (groupAlive(pgid) && now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (groupAlive(pgid)) {
     say(`processes still running ${formatDuration(grace)} after TERM; sending KILL`);
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
+    sendSignal(-pgid, 'SIGKILL'); // false if gone meanwhile
   }
 }
 

@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import { getSystemErrorName } from 'node:util';
+import { UV_EOF, type NodeBindings, type StreamHandle } from '../util/node-bindings.js';
+
+/**
+ * A client connection on a native TCP or pipe handle, without node:net (see
+ * node-bindings.ts for why). It does what the client needs of a socket and
+ * no more: text in, text out, and 'error' then 'close' when it ends. Writes
+ * made before it is connected are an error: the client waits for onOpen.
+ */
+export class HandleSocket extends EventEmitter {
+  private readonly handle: StreamHandle;
+  private readonly decoder = new TextDecoder();
+  private isDestroyed = false;
+
+  constructor(
+    private readonly b: NodeBindings,
+    /** An IP address (4 or 6) and port, or a Unix socket path. */
+    target: { host: string; port: number; family: 4 | 6 } | { path: string },
+    onOpen: () => void,
+    /** TCP keepalive: idle ms before the first probe. */
+    keepAlive: number,
+  ) {
+    super();
+    const isPipe = 'path' in target;
+    const handle = (this.handle = isPipe ? new b.Pipe(b.pipeSocket) : new b.TCP(b.tcpSocket));
+    const req = isPipe ? new b.PipeConnectWrap() : new b.TCPConnectWrap();
+    const where = isPipe ? target.path : `${target.host}:${target.port}`;
+    req.oncomplete = (status: number) => {
+      if (this.isDestroyed) return;
+      if (status < 0) return this.destroy(errnoError(status, 'connect', where));
+      if (!isPipe) {
+        handle.setNoDelay!(true);
+        handle.setKeepAlive!(true, Math.floor(keepAlive / 1000));
+      }
+      const self = this;
+      handle.onread = function (buffer) {
+        self.onRead(buffer);
+      };
+      const err = handle.readStart();
+      if (err < 0) return this.destroy(errnoError(err, 'read', where));
+      onOpen();
+    };
+    const err = isPipe
+      ? handle.connect(req, target.path)
+      : target.family === 6
+        ? handle.connect6!(req, target.host, target.port)
+        : handle.connect(req, target.host, target.port);
+    if (err < 0) process.nextTick(() => this.destroy(errnoError(err, 'connect', where)));
+  }
+
+  get destroyed(): boolean {
+    return this.isDestroyed;
+  }
+
+  write(text: string): void {
+    if (this.isDestroyed) return;
+    const req = new this.b.WriteWrap();
+    req.handle = this.handle;
+    req.oncomplete = (status: number) => {
+      if (status < 0) this.destroy(errnoError(status, 'write'));
+    };
+    const err = this.handle.writeUtf8String(req, text);
+    if (err < 0) this.destroy(errnoError(err, 'write'));
+  }
+
+  /** Sends FIN; 'close' follows once the server has closed its side too. */
+  end(): void {
+    if (this.isDestroyed) return;
+    const req = new this.b.ShutdownWrap();
+    req.handle = this.handle;
+    req.oncomplete = () => {};
+    // Not connected yet (or already reset): nothing to finish, just close.
+    if (this.handle.shutdown(req) < 0) this.destroy();
+  }
+
+  destroy(err?: Error): void {
+    if (this.isDestroyed) return;
+    this.isDestroyed = true;
+    this.handle.onread = ignoreRead;
+    this.handle.close(() => {
+      if (err) this.emit('error', err);
+      this.emit('close', !!err);
+    });
+  }
+
+  private onRead(buffer: ArrayBuffer | undefined): void {
+    const b = this.b;
+    const n = b.streamBaseState[b.kReadBytesOrError];
+    if (n > 0) {
+      const bytes = new Uint8Array(buffer!, b.streamBaseState[b.kArrayBufferOffset], n);
+      // stream: a character split between reads is decoded once whole.
+      const text = this.decoder.decode(bytes, { stream: true });
+      if (text !== '') this.emit('data', text);
+    } else if (n === UV_EOF) this.destroy();
+    else if (n < 0) this.destroy(errnoError(n, 'read'));
+  }
+}
+
+// A handle's onread must stay a function: reads after destroy() are dropped.
+function ignoreRead(): void {}
+
+/** An error as node:net makes it: code ECONNREFUSED, message "connect ECONNREFUSED 127.0.0.1:9999". */
+function errnoError(status: number, syscall: string, where?: string): NodeJS.ErrnoException {
+  const code = getSystemErrorName(status);
+  const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}${where === undefined ? '' : ` ${where}`}`);
+  err.code = code;
+  err.errno = status;
+  err.syscall = syscall;
+  return err;
+}
