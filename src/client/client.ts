@@ -527,9 +527,12 @@ function checkName(name: string): void {
 
 /** Connects to a lock server at { tcp: 'host:port' }, { unix: path }, or 'host:port' / 'unix:path'. */
 export function connect(target: Target, options?: ClientOptions): Client {
-  let endpoint: Endpoint;
-  if (typeof target === 'string') endpoint = parseEndpoint(target);
-  else if ('unix' in target) endpoint = { path: target.unix };
-  else endpoint = parseEndpoint(target.tcp);
-  return new Client(endpoint, options);
+  return new Client(targetEndpoint(target), options);
+}
+
+/** Where a Target points. Throws a one-line Error on nonsense. */
+export function targetEndpoint(target: Target): Endpoint {
+  if (typeof target === 'string') return parseEndpoint(target);
+  if ('unix' in target) return { path: target.unix };
+  return parseEndpoint(target.tcp);
 }
