@@ -65,14 +65,24 @@ export const UV_EOF = -4095;
 let loaded: NodeBindings | null | undefined;
 
 /**
+ * Node versions whose handles lockd-run's calls were checked against (by the
+ * test suite). These are Node's internals: a call that no longer fits aborts
+ * the process instead of throwing, so other versions use the public modules
+ * until checked.
+ */
+const CHECKED_NODE_MAJORS = ['20'];
+
+/**
  * The native handles, or null when this Node does not offer them, or would
  * warn about it (--pending-deprecation wraps process.binding in a function
- * that prints DEP0111, which must not reach the command's stderr). Callers
- * then use the public modules: slower to load, same behaviour.
+ * that prints DEP0111, which must not reach the command's stderr), or is not
+ * a version checked. Callers then use the public modules: slower to load,
+ * same behaviour.
  */
 export function nodeBindings(): NodeBindings | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
+  if (!CHECKED_NODE_MAJORS.includes(process.versions.node.split('.')[0])) return null;
   const binding = (process as unknown as { binding?: ((name: string) => Record<string, unknown>) & { name: string } }).binding;
   if (typeof binding !== 'function' || binding.name !== 'binding') return null;
   try {
