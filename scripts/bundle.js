@@ -8,9 +8,12 @@ import vm from 'node:vm';
 import { Module } from 'node:module';
 import { build } from 'esbuild';
 
-const BUNDLE = 'dist/bundle/lockd-run.cjs';
-// bin/lockd-run compiles the bundle with Module.wrap() and this cache.
-const CACHE = 'dist/bundle/lockd-run.cache';
+// The bundle's source and its V8 code cache, in one file that bin/lockd-run
+// reads at once: a 4-byte little-endian length, the source (ASCII: esbuild
+// escapes the rest), the cache. One file, because V8 checks a cache against
+// the length of its source only: source and cache are only ever written
+// together, here.
+const CODE = 'dist/bundle/lockd-run.code';
 
 // Node modules lockd-run seldom needs (node:tls, node:net for a host name)
 // are loaded through requireBuiltin, which the ES modules make with
@@ -26,10 +29,12 @@ const requireItself = {
   },
 };
 
-await build({
+const { outputFiles } = await build({
   entryPoints: ['dist/cli/run.js'],
   // CommonJS, and a CommonJS bin/lockd-run: no ES module loader to start.
-  outfile: BUNDLE,
+  outfile: 'lockd-run.cjs',
+  write: false,
+  charset: 'ascii',
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -38,18 +43,16 @@ await build({
   plugins: [requireItself],
 });
 
-// V8 checks a cache against the source's length only: the bundle ends with a
-// build id, and the cache starts with it, so that bin/lockd-run never pairs a
-// bundle with another build's cache.
-const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-const source = `${fs.readFileSync(BUNDLE, 'utf8')}// build ${id}`;
-fs.writeFileSync(BUNDLE, source);
+const source = outputFiles[0].text;
 
 // Every function compiled now rather than on first call, then the flag put
 // back so that the cache matches the flags lockd-run runs with. V8 rejects a
 // cache from another Node version (or other flags), and lockd-run then
 // compiles as usual: slower, never wrong.
 v8.setFlagsFromString('--no-lazy');
-const script = new vm.Script(Module.wrap(source), { filename: BUNDLE });
+const script = new vm.Script(Module.wrap(source), { filename: CODE });
 v8.setFlagsFromString('--lazy');
-fs.writeFileSync(CACHE, Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]));
+const length = Buffer.alloc(4);
+length.writeUInt32LE(source.length);
+fs.mkdirSync('dist/bundle', { recursive: true });
+fs.writeFileSync(CODE, Buffer.concat([length, Buffer.from(source, 'latin1'), script.createCachedData()]));

@@ -383,56 +383,43 @@ old.run();
 
 const startup = suite('lockd-run start-up');
 
-startup('the build leaves a V8 code cache that this Node accepts', async () => {
+startup('the build stores a V8 code cache with the bundle that this Node accepts', async () => {
   const { Script } = await import('node:vm');
   const { Module } = await import('node:module');
-  const dir = path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle');
-  const source = fs.readFileSync(path.join(dir, 'lockd-run.cjs'), 'utf8');
-  const cache = fs.readFileSync(path.join(dir, 'lockd-run.cache'));
-  const id = /\/\/ build (\w+)$/.exec(source)[1];
-  assert.is(cache.toString('latin1', 0, id.length), id);
-  const script = new Script(Module.wrap(source), { cachedData: cache.subarray(id.length) });
+  const code = fs.readFileSync(path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code'));
+  const length = code.readUInt32LE(0);
+  const script = new Script(Module.wrap(code.toString('latin1', 4, 4 + length)), { cachedData: code.subarray(4 + length) });
   assert.is(script.cachedDataRejected, false);
 });
 
-startup('bin/lockd-run uses the cache of its own build only, and runs without one', async () => {
+startup('bin/lockd-run runs from the cache, and without one (missing, or rejected by V8)', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-run-cache-'));
-  const dir = path.join(root, 'dist', 'bundle');
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.join(root, 'dist', 'bundle'), { recursive: true });
   fs.mkdirSync(path.join(root, 'bin'));
   const bin = path.join(root, 'bin', 'lockd-run');
   fs.copyFileSync(LOCKD_RUN, bin);
   fs.copyFileSync(path.join(path.dirname(LOCKD_RUN), 'package.json'), path.join(root, 'bin', 'package.json'));
-  const real = path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle');
-  const source = fs.readFileSync(path.join(real, 'lockd-run.cjs'), 'utf8');
-  // The same length (all V8 checks) and another version: were the cache used, the built one would show.
-  const edited = source.replace(/VERSION = "\d/, 'VERSION = "9');
-  assert.is(edited.length, source.length);
-  const bundle = path.join(dir, 'lockd-run.cjs');
-  const cache = path.join(dir, 'lockd-run.cache');
+  const code = fs.readFileSync(path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code'));
+  const length = code.readUInt32LE(0);
+  // The same length (all V8 checks) and another version: run from the cache, the built one shows.
+  const source = code.toString('latin1', 4, 4 + length);
+  const edited = Buffer.from(source.replace(/VERSION = "\d/, 'VERSION = "9'), 'latin1');
+  assert.is(edited.length, length);
+  const write = (cache) => fs.writeFileSync(path.join(root, 'dist', 'bundle', 'lockd-run.code'), Buffer.concat([code.subarray(0, 4), edited, cache]));
   const version = async () => {
     const proc = launch(bin, ['--version']);
     assert.is((await proc.exited).code, 0);
     return proc.stdout;
   };
-  const past = new Date(Date.now() - 60_000);
-  fs.copyFileSync(path.join(real, 'lockd-run.cache'), cache);
-  // Its own build's id, and older than the cache: the cache is used (which here shows the old code).
-  fs.writeFileSync(bundle, edited);
-  fs.utimesSync(bundle, past, past);
-  assert.match(await version(), /^lockd-run\/0\./);
-  // Changed after the cache was made: not used.
-  fs.writeFileSync(bundle, edited);
-  assert.match(await version(), /^lockd-run\/9\./);
-  // Another build's id: not used.
-  fs.writeFileSync(bundle, edited.replace(/\/\/ build \w+$/, (end) => `${end.slice(0, -1)}!`));
-  fs.utimesSync(bundle, past, past);
-  assert.match(await version(), /^lockd-run\/9\./);
-  // No cache at all: runs.
-  fs.rmSync(cache);
-  const none = launch(bin, ['-S', addr, '-l', 'x', '--', 'sh', '-c', 'echo $LOCKD_LOCK']);
-  assert.is((await none.exited).code, 0);
-  assert.is(none.stdout, 'x\n');
+  write(code.subarray(4 + length));
+  assert.match(await version(), /^lockd-run\/0\./, 'the cache is used');
+  write(Buffer.alloc(0));
+  assert.match(await version(), /^lockd-run\/9\./, 'no cache: compiled from the source');
+  write(Buffer.from('not a V8 code cache'));
+  assert.match(await version(), /^lockd-run\/9\./, 'a rejected cache: compiled from the source');
+  const run = launch(bin, ['-S', addr, '-l', 'x', '--', 'sh', '-c', 'echo $LOCKD_LOCK']);
+  assert.is((await run.exited).code, 0);
+  assert.is(run.stdout, 'x\n');
   fs.rmSync(root, { recursive: true, force: true });
 });
 
