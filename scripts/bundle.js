@@ -44,6 +44,9 @@ const { outputFiles } = await build({
 });
 
 const source = outputFiles[0].text;
+// Stored as latin1, one byte a character: V8 would take a cache for a source
+// of the same length, so a character changed on the way must be impossible.
+if (/[^\x00-\x7f]/.test(source)) throw new Error('bundle.js: the bundle is not ASCII');
 
 // Every function compiled now rather than on first call, then the flag put
 // back so that the cache matches the flags lockd-run runs with. V8 rejects a

@@ -295,11 +295,13 @@ for (const [transport, connect] of TRANSPORTS) {
     await server.destroy();
   });
 
-  misc('a host name', async () => {
+  misc('a host name, and an IPv4 address in a short form', async () => {
     const server = await start({ host: '127.0.0.1' });
-    const c = connect(`localhost:${server.tcp.port}`);
-    assert.is(await c.get('x'), 1);
-    await c.disconnect();
+    for (const host of ['localhost', '127.1']) {
+      const c = connect(`${host}:${server.tcp.port}`);
+      assert.is(await c.get('x'), 1, host);
+      await c.disconnect();
+    }
     await server.destroy();
   });
 

@@ -5,6 +5,7 @@ import { parseRequest } from '../dist/protocol/request.js';
 import { LockTable, Owner } from '../dist/locks/lock-table.js';
 import { parseCommandLine } from '../dist/util/command-line.js';
 import { CliError } from '../dist/util/cli-errors.js';
+import { sendSignal } from '../dist/util/node-bindings.js';
 
 const parse = suite('parseRequest');
 
@@ -170,3 +171,19 @@ cli('--help and --version', () => {
 });
 
 cli.run();
+
+const signals = suite('sendSignal');
+
+signals('answers whether the signal went, and never sends one to a pid or signal it was not given', () => {
+  assert.is(sendSignal(process.pid, 0), true);
+  // No such process (above Linux's highest pid).
+  assert.is(sendSignal(2 ** 30, 0), false);
+  // Not a pid: as 0 it would be our own process group.
+  assert.is(sendSignal(NaN, 'SIGTERM'), false);
+  assert.is(sendSignal(0, 'SIGTERM'), false);
+  assert.is(sendSignal(1.5, 'SIGTERM'), false);
+  // Not a signal: it would have been sent as 0 and reported delivered.
+  assert.is(sendSignal(process.pid, 'SIGFOO'), false);
+});
+
+signals.run();

@@ -5,12 +5,13 @@ import { UV_EOF, type NodeBindings, type StreamHandle } from '../util/node-bindi
 /**
  * A client connection on a native TCP or pipe handle, without node:net (see
  * node-bindings.ts for why). It does what the client needs of a socket and
- * no more: text in, text out, and 'error' then 'close' when it ends. Writes
- * made before it is connected are an error: the client waits for onOpen.
+ * no more: text in, text out, and 'error' then 'close' when it ends. The
+ * client writes only once onOpen has been called.
  */
 export class HandleSocket extends EventEmitter {
   private readonly handle: StreamHandle;
-  private readonly decoder = new TextDecoder();
+  // A byte-order mark is text like any other, as with node:net's setEncoding.
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private isDestroyed = false;
 
   constructor(

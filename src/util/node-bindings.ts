@@ -147,11 +147,15 @@ function loadOs(): typeof import('node:os') {
  * lockd-run's last step is asking whether the command's group is gone.
  */
 export function sendSignal(pid: number, signal: NodeJS.Signals | 0): boolean {
+  // Whatever asks, never our own process group (pid 0, or what _kill makes of
+  // a pid that is not one), and never "delivered" for an unknown signal
+  // (_kill would send 0).
+  const number = signal === 0 ? 0 : signalNumbers()[signal];
+  if (!Number.isInteger(pid) || pid === 0 || number === undefined) return false;
   const kill = (process as unknown as { _kill?: (pid: number, sig: number) => number })._kill;
-  const b = nodeBindings();
-  if (b && typeof kill === 'function') return kill.call(process, pid, signal === 0 ? 0 : b.signals[signal]) === 0;
+  if (nodeBindings() && typeof kill === 'function') return kill.call(process, pid, number) === 0;
   try {
-    return process.kill(pid, signal);
+    return process.kill(pid, number);
   } catch {
     return false;
   }
