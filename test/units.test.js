@@ -5,7 +5,7 @@ import { parseRequest } from '../dist/protocol/request.js';
 import { LockTable, Owner } from '../dist/locks/lock-table.js';
 import { parseCommandLine } from '../dist/util/command-line.js';
 import { CliError } from '../dist/util/cli-errors.js';
-import { sendSignal } from '../dist/util/node-bindings.js';
+import { sendSignal } from '../dist/util/os-calls.js';
 
 const parse = suite('parseRequest');
 

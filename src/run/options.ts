@@ -1,4 +1,4 @@
-import { hostname } from '../util/node-bindings.js';
+import { hostname } from '../util/os-calls.js';
 import { basename } from 'node:path';
 import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
 import { parseDuration } from '../util/duration.js';

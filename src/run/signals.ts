@@ -1,4 +1,4 @@
-import { signalNumbers } from '../util/node-bindings.js';
+import { signalNumbers } from '../util/os-calls.js';
 
 /** Signals forwarded to the command while it runs. */
 export const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;

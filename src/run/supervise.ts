@@ -5,7 +5,7 @@ import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './signals.js';
 import { spawnCommand } from './spawn-command.js';
-import { isatty, sendSignal } from '../util/node-bindings.js';
+import { isatty, sendSignal } from '../util/os-calls.js';
 import type { Say } from './acquire-lock.js';
 import { now } from '../util/clock.js';
 

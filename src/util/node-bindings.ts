@@ -49,15 +49,12 @@ export interface NodeBindings {
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
-  kLastWriteWasAsync: number;
   Process: Ctor<ProcessHandle>;
   isTTY(fd: number): boolean;
   signals: Record<string, number>;
   /** Fills ctx and returns undefined on failure. */
   getHostname(ctx: object): string | undefined;
 }
-
-import { requireBuiltin } from './require-builtin.js';
 
 /** libuv's end-of-stream read result. */
 export const UV_EOF = -4095;
@@ -88,7 +85,7 @@ export function nodeBindings(): NodeBindings | null {
   try {
     const tcp = binding('tcp_wrap') as { TCP: Ctor<StreamHandle>; TCPConnectWrap: NodeBindings['TCPConnectWrap']; constants: { SOCKET: unknown } };
     const pipe = binding('pipe_wrap') as { Pipe: Ctor<StreamHandle>; PipeConnectWrap: NodeBindings['PipeConnectWrap']; constants: { SOCKET: unknown } };
-    const stream = binding('stream_wrap') as unknown as Pick<NodeBindings, 'WriteWrap' | 'ShutdownWrap' | 'streamBaseState' | 'kReadBytesOrError' | 'kArrayBufferOffset' | 'kLastWriteWasAsync'>;
+    const stream = binding('stream_wrap') as unknown as Pick<NodeBindings, 'WriteWrap' | 'ShutdownWrap' | 'streamBaseState' | 'kReadBytesOrError' | 'kArrayBufferOffset'>;
     const proc = binding('process_wrap') as { Process: Ctor<ProcessHandle> };
     const tty = binding('tty_wrap') as { isTTY: (fd: number) => boolean };
     const constants = binding('constants') as { os: { signals: Record<string, number> } };
@@ -105,7 +102,6 @@ export function nodeBindings(): NodeBindings | null {
       streamBaseState: stream.streamBaseState,
       kReadBytesOrError: stream.kReadBytesOrError,
       kArrayBufferOffset: stream.kArrayBufferOffset,
-      kLastWriteWasAsync: stream.kLastWriteWasAsync,
       Process: proc.Process,
       isTTY: tty.isTTY,
       signals: constants.os.signals,
@@ -118,45 +114,4 @@ export function nodeBindings(): NodeBindings | null {
     // not offered by this Node
   }
   return loaded;
-}
-
-/** tty.isatty() without loading node:tty (which loads node:net). */
-export function isatty(fd: number): boolean {
-  const b = nodeBindings();
-  return b ? b.isTTY(fd) : (requireBuiltin('node:tty') as typeof import('node:tty')).isatty(fd);
-}
-
-/** os.constants.signals without loading node:os. */
-export function signalNumbers(): Record<string, number> {
-  return nodeBindings()?.signals ?? loadOs().constants.signals;
-}
-
-/** os.hostname() without loading node:os. */
-export function hostname(): string {
-  return nodeBindings()?.getHostname({}) ?? loadOs().hostname();
-}
-
-function loadOs(): typeof import('node:os') {
-  return requireBuiltin('node:os') as typeof import('node:os');
-}
-
-/**
- * process.kill() that answers whether the signal was delivered instead of
- * throwing: the exception, when there is no such process, costs ~0.5 ms
- * the first time (building it loads libuv's table of error names), and
- * lockd-run's last step is asking whether the command's group is gone.
- */
-export function sendSignal(pid: number, signal: NodeJS.Signals | 0): boolean {
-  // Whatever asks, never our own process group (pid 0, or what _kill makes of
-  // a pid that is not one), and never "delivered" for an unknown signal
-  // (_kill would send 0).
-  const number = signal === 0 ? 0 : signalNumbers()[signal];
-  if (!Number.isInteger(pid) || pid === 0 || number === undefined) return false;
-  const kill = (process as unknown as { _kill?: (pid: number, sig: number) => number })._kill;
-  if (nodeBindings() && typeof kill === 'function') return kill.call(process, pid, number) === 0;
-  try {
-    return process.kill(pid, number);
-  } catch {
-    return false;
-  }
 }
