@@ -18,8 +18,8 @@ function run(args) {
 }
 
 /** Starts the server with --verbose and resolves once it says where it listens. */
-async function startCli(args) {
-  const child = spawn(BIN, ['--verbose', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCli(args, env = process.env) {
+  const child = spawn(BIN, ['--verbose', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d) => (out += d));
@@ -93,6 +93,22 @@ test('--disable-dump and --disable-registry switch the features off', async () =
   assert.is(await c.ask('iam x'), '0 disabled');
   child.kill();
   await once(child, 'exit');
+});
+
+test('where Node would warn about its native handles (--pending-deprecation), replies go through node:net: all of them, in order, and no warning', async () => {
+  const { child, port } = await startCli(['--tcp', '127.0.0.1:0'], { ...process.env, NODE_OPTIONS: '--pending-deprecation' });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const c = await Raw.open(port);
+  const names = Array.from({ length: 3000 }, (_, i) => `lock${i}`);
+  // A burst, then a half-close: every reply must still arrive, the last ones after our FIN.
+  c.socket.end(names.map((n) => `g ${n}\ni ${n}\n`).join(''));
+  const lines = await c.read(2 * names.length);
+  assert.equal(lines, names.flatMap((n) => [`1 Lock Get Success: ${n}`, `1 Lock Is Locked: ${n}`]));
+  await c.closedByServer();
+  child.kill();
+  await once(child, 'exit');
+  assert.is(stderr, '');
 });
 
 test.run();

@@ -1,6 +1,8 @@
 // Ownership across connections, and orphaning on every way a connection ends.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import net from 'node:net';
+import { once } from 'node:events';
 import { start, until, statsOf } from './helpers/server.js';
 import { Raw } from './helpers/raw.js';
 
@@ -58,6 +60,36 @@ test('a client that half-closes right after its requests still gets every reply'
   ]);
   await c.closedByServer();
   await until(async () => (await watcher.ask('i half')) === '0 Lock Not Locked: half', 'the lock to be released');
+});
+
+test('a client that half-closes with more replies due than the kernel holds still gets every one, in order', async () => {
+  // Output limit above the burst's replies: the server reads to the EOF
+  // while megabytes of replies still wait in its process for the kernel.
+  const big = await start({ limits: { maxPendingOutput: 64 << 20 } });
+  try {
+    const socket = net.connect(big.tcp.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.pause();
+    const name = (i) => `${'n'.repeat(200)}${i}`;
+    const N = 40_000; // about 9 MB of replies; a client that is not reading holds a few at most
+    let burst = '';
+    for (let i = 0; i < N; i++) burst += `i ${name(i)}\n`;
+    socket.end(burst + 'g last\n');
+    const w = await Raw.open(big.tcp.port);
+    // Locks go at the EOF: once `last` is orphaned, the server has read everything.
+    await until(async () => statsOf(await w.askAll('q')).orphans === 1, 'the EOF to be read');
+    socket.resume();
+    const chunks = [];
+    socket.on('data', (c) => chunks.push(c));
+    await once(socket, 'close');
+    const lines = Buffer.concat(chunks).toString('latin1').split('\n');
+    assert.is(lines.pop(), '');
+    assert.is(lines.length, N + 1);
+    for (let i = 0; i < N; i++) if (lines[i] !== `0 Lock Not Locked: ${name(i)}`) assert.unreachable(`reply ${i}: ${lines[i].slice(0, 60)}`);
+    assert.is(lines[N], '1 Lock Get Success: last');
+  } finally {
+    await big.destroy();
+  }
 });
 
 test('many clients leaving at once: every lock is released and every socket closed', async () => {

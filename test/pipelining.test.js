@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import { once } from 'node:events';
-import { start } from './helpers/server.js';
+import { start, until, statsOf } from './helpers/server.js';
 import { Raw } from './helpers/raw.js';
 
 const test = suite('pipelining');
@@ -78,6 +78,33 @@ test('a client that sends without reading cannot grow server memory: reading sto
   }
 });
 
+test('replies the kernel has not taken count against the output limit, even when each read brings few replies', async () => {
+  const s2 = await start({ limits: { maxPendingOutput: 64 * 1024, writeTimeout: 300 }, warn: () => {} });
+  try {
+    const socket = net.connect(s2.tcp.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.setNoDelay(true); // each chunk its own segment, so each its own read
+    socket.pause();
+    socket.on('error', () => {});
+    const watcher = await Raw.open(s2.tcp.port);
+    // 2 KB of replies per chunk, far under the limit; the round trip on the
+    // second connection lets the server read each chunk on its own.
+    const chunk = 'i x\n'.repeat(100);
+    let sent = 0;
+    while (!socket.destroyed && sent < 8000) {
+      socket.write(chunk);
+      sent++;
+      await watcher.ask('i y');
+    }
+    // 8000 chunks' replies are 18 MB: far more than the kernel holds for a
+    // client that does not read. The server must have stopped, then cut it off
+    // (which this paused client may only learn from a failed write).
+    await until(async () => statsOf(await watcher.askAll('q')).connections === 1, 'the client to be cut off');
+  } finally {
+    await s2.destroy();
+  }
+});
+
 test('a burst whose replies overflow the output limit is throttled, not lost: every reply arrives in order', async () => {
   const s2 = await start({ limits: { maxPendingOutput: 1024 }, warn: () => {} });
   try {
@@ -87,6 +114,22 @@ test('a burst whose replies overflow the output limit is throttled, not lost: ev
     assert.equal(await c.read(5000), pairs.map(([, reply]) => reply));
   } finally {
     await s2.destroy();
+  }
+});
+
+test('a lone busy client, then a crowd: each reply to its own client, in order, hand-offs included', async () => {
+  // The lone client's replies go out as they are made; the crowd's in batches.
+  const lone = await Raw.open(server.tcp.port);
+  for (let i = 0; i < 20; i++) assert.is(await lone.ask(`g solo${i}`), `1 Lock Get Success: solo${i}`);
+  const crowd = await Promise.all(Array.from({ length: 20 }, () => Raw.open(server.tcp.port)));
+  crowd.forEach((c) => c.send('wg -1 solo0\nr solo0\n'));
+  lone.send('r solo0\ni solo1\n');
+  assert.equal(await lone.read(2), ['1 Lock Release Success: solo0', '1 Lock Is Locked: solo1']);
+  // solo0 passes down the queue: every client is granted it once, and releases it.
+  const replies = await Promise.all(crowd.map((c) => c.read(2)));
+  for (const [grant, release] of replies) {
+    assert.match(grant, /^1 \d+ Lock Get Success: solo0$/);
+    assert.is(release, '1 Lock Release Success: solo0');
   }
 });
 

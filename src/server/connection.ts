@@ -1,4 +1,4 @@
-import type { OwnedSocket } from './adopt-socket.js';
+import { unsentBytes, writeLatin1, type OwnedSocket } from './adopt-socket.js';
 import { execute } from './dispatch.js';
 import { lockGet, sharedRefused } from '../protocol/replies.js';
 import { Session } from './session.js';
@@ -89,7 +89,7 @@ export class Connection {
         this.startWait();
       } else if (reply !== '') {
         out += reply;
-        if (socket.writableLength + this.pendingOut.length + out.length > this.limits.maxPendingOutput) {
+        if (unsentBytes(socket) + this.pendingOut.length + out.length > this.limits.maxPendingOutput) {
           this.throttle();
           break;
         }
@@ -121,11 +121,19 @@ export class Connection {
   /**
    * Replies wait until every readable socket of this event-loop turn has been
    * read, then go out together (as Redis does): one write per connection per
-   * turn, and the peers are woken once the server is done.
+   * turn, and the peers are woken once the server is done. When the last
+   * turn's replies all went to one connection, that connection's replies go
+   * out at once instead, until another connection has replies too: a lone
+   * client is not kept waiting for a batch of one (see soloWriter).
    */
   private send(out: string): void {
     if (out === '') return;
     if (this.pendingOut === '') {
+      if (this === soloWriter) {
+        this.pendingOut = out;
+        return this.flush();
+      }
+      soloWriter = null;
       pendingFlush.push(this);
       if (pendingFlush.length === 1) setImmediate(flushAll);
     }
@@ -137,7 +145,7 @@ export class Connection {
     if (out === '') return;
     this.pendingOut = '';
     if (this.closed) return;
-    if (!this.throttled) this.socket.write(out, 'latin1');
+    if (!this.throttled) writeLatin1(this.socket, out);
     // Go on reading once this has reached the kernel ('drain' would not come
     // if the write fitted under the socket's high-water mark).
     else this.socket.write(out, 'latin1', () => this.unthrottle());
@@ -263,7 +271,7 @@ export class Connection {
     this.hangUp();
     // Everything written already reached the kernel: close (close(2) sends
     // it and then the FIN) instead of a shutdown first.
-    if (this.socket.writableLength === 0) closeSoon(this.socket);
+    if (unsentBytes(this.socket) === 0) closeSoon(this.socket);
     else {
       this.socket.end();
       // A client that half-closed and never reads: its replies cannot wait for ever.
@@ -279,6 +287,7 @@ export class Connection {
   private hangUp(): void {
     if (this.closed) return;
     this.closed = true;
+    if (soloWriter === this) soloWriter = null;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     if (this.stallTimer) clearTimeout(this.stallTimer);
     if (this.lineTimer) clearTimeout(this.lineTimer);
@@ -296,8 +305,18 @@ function onSocketClose(this: OwnedSocket): void {
   this.owner.onClose();
 }
 
+/** Connections with replies waiting for the end of this turn. */
 const pendingFlush: Connection[] = [];
+/**
+ * The connection whose replies are written as soon as they are made: the only
+ * one that had replies in the last batch. With one busy client, batching only
+ * costs a trip through the event loop's check phase per reply (about a tenth
+ * of the throughput of one connection); with many, it saves waking each peer
+ * mid-batch. The first reply for any other connection turns batching back on.
+ */
+let soloWriter: Connection | null = null;
 function flushAll(): void {
+  soloWriter = pendingFlush.length === 1 ? pendingFlush[0] : null;
   for (let i = 0; i < pendingFlush.length; i++) pendingFlush[i].flush();
   pendingFlush.length = 0;
 }

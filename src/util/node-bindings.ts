@@ -3,8 +3,8 @@
 // start-up: with the stream machinery they bring, about a third of `node -e 0`
 // (see README, Performance). lockd-run needs one socket and one child, so it
 // uses the native handles those modules are built on, which Node still offers
-// through process.binding(). Only lockd-run does: the client library keeps to
-// node:net.
+// through process.binding(). The client library keeps to node:net; the
+// server writes its replies through them (see server/adopt-socket.ts).
 
 /** A native stream handle (TCP or pipe), as node:net drives it. */
 export interface StreamHandle {
@@ -12,6 +12,9 @@ export interface StreamHandle {
   readStart(): number;
   readStop(): number;
   writeUtf8String(req: object, text: string): number;
+  writeLatin1String(req: object, text: string): number;
+  /** Bytes of earlier writes that libuv still holds, waiting for the kernel to take them. */
+  readonly writeQueueSize: number;
   shutdown(req: object): number;
   close(callback?: () => void): void;
   connect(req: object, address: string, port?: number): number;
@@ -49,6 +52,8 @@ export interface NodeBindings {
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
+  /** streamBaseState[kLastWriteWasAsync] is 1 when the last write could not finish at once and its request is in flight. */
+  kLastWriteWasAsync: number;
   Process: Ctor<ProcessHandle>;
   isTTY(fd: number): boolean;
   signals: Record<string, number>;
@@ -62,7 +67,7 @@ export const UV_EOF = -4095;
 let loaded: NodeBindings | null | undefined;
 
 /**
- * Node versions whose handles lockd-run's calls were checked against (by the
+ * Node versions whose handles our calls were checked against (by the
  * test suite). These are Node's internals: a call that no longer fits aborts
  * the process instead of throwing, so other versions use the public modules
  * until checked.
@@ -85,7 +90,7 @@ export function nodeBindings(): NodeBindings | null {
   try {
     const tcp = binding('tcp_wrap') as { TCP: Ctor<StreamHandle>; TCPConnectWrap: NodeBindings['TCPConnectWrap']; constants: { SOCKET: unknown } };
     const pipe = binding('pipe_wrap') as { Pipe: Ctor<StreamHandle>; PipeConnectWrap: NodeBindings['PipeConnectWrap']; constants: { SOCKET: unknown } };
-    const stream = binding('stream_wrap') as unknown as Pick<NodeBindings, 'WriteWrap' | 'ShutdownWrap' | 'streamBaseState' | 'kReadBytesOrError' | 'kArrayBufferOffset'>;
+    const stream = binding('stream_wrap') as unknown as Pick<NodeBindings, 'WriteWrap' | 'ShutdownWrap' | 'streamBaseState' | 'kReadBytesOrError' | 'kArrayBufferOffset' | 'kLastWriteWasAsync'>;
     const proc = binding('process_wrap') as { Process: Ctor<ProcessHandle> };
     const tty = binding('tty_wrap') as { isTTY: (fd: number) => boolean };
     const constants = binding('constants') as { os: { signals: Record<string, number> } };
@@ -102,6 +107,7 @@ export function nodeBindings(): NodeBindings | null {
       streamBaseState: stream.streamBaseState,
       kReadBytesOrError: stream.kReadBytesOrError,
       kArrayBufferOffset: stream.kArrayBufferOffset,
+      kLastWriteWasAsync: stream.kLastWriteWasAsync,
       Process: proc.Process,
       isTTY: tty.isTTY,
       signals: constants.os.signals,
