@@ -76,6 +76,8 @@ export class Connection {
     const socket = this.socket;
     const maxLine = this.limits.maxLine;
     const input = this.input;
+    // Nothing is written while the lines run: what is unsent now stays unsent.
+    const room = this.limits.maxPendingOutput - unsentBytes(socket) - this.pendingOut.length;
     let out = '';
     let start = 0;
     while (!this.blocked) {
@@ -89,7 +91,7 @@ export class Connection {
         this.startWait();
       } else if (reply !== '') {
         out += reply;
-        if (unsentBytes(socket) + this.pendingOut.length + out.length > this.limits.maxPendingOutput) {
+        if (out.length > room) {
           this.throttle();
           break;
         }
