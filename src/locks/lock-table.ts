@@ -72,9 +72,8 @@ export class LockTable {
   }
 
   release(owner: Owner, name: string): boolean {
-    const held = this.exclusive.get(name);
-    if (!held || held.owner !== owner) return false;
-    owner.ex!.delete(name);
+    // A name is in owner.ex exactly while owner holds it: no need to look it up in exclusive too.
+    if (owner.ex === null || !owner.ex.delete(name)) return false;
     this.handOver(name);
     return true;
   }
@@ -160,7 +159,6 @@ export class LockTable {
     let sharedOrphans = 0;
     if (owner.ex) {
       for (const name of owner.ex) {
-        this.exclusive.delete(name);
         this.handOver(name);
         orphans++;
       }
@@ -195,7 +193,7 @@ export class LockTable {
 
   /** The exclusive lock name has just been freed: the first waiter gets it. */
   private handOver(name: string): void {
-    const queue = this.exWaits.get(name);
+    const queue = this.exWaits.size === 0 ? undefined : this.exWaits.get(name);
     if (!queue) {
       this.exclusive.delete(name);
       return;
