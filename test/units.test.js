@@ -1,4 +1,4 @@
-// The pure layers on their own: request parsing, the lock table, the command-line parser.
+// The pure layers on their own: request parsing, the lock table, the command-line parser; and the small OS helpers.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRequest } from '../dist/protocol/request.js';
@@ -6,6 +6,8 @@ import { LockTable, Owner } from '../dist/locks/lock-table.js';
 import { parseCommandLine } from '../dist/util/command-line.js';
 import { CliError } from '../dist/util/cli-errors.js';
 import { sendSignal } from '../dist/util/os-calls.js';
+import { timeoutAfter, now } from '../dist/util/clock.js';
+import { execFile } from 'node:child_process';
 
 const parse = suite('parseRequest');
 
@@ -187,3 +189,51 @@ signals('answers whether the signal went, and never sends one to a pid or signal
 });
 
 signals.run();
+
+const timeouts = suite('timeoutAfter');
+
+/**
+ * Resolves when timeoutAfter(ms) fires. A pending timeoutAfter holds nothing
+ * open (as a socket's would be, in the client), so a plain timer keeps the
+ * test alive, and fails it if timeoutAfter never fires.
+ */
+function fired(ms) {
+  return new Promise((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(`timeoutAfter(${ms}) never fired`)), ms + 5000);
+    timeoutAfter(ms, () => {
+      clearTimeout(guard);
+      resolve();
+    });
+  });
+}
+
+timeouts('fires once the time is up, not before', async () => {
+  const started = now();
+  await fired(30);
+  assert.ok(now() - started >= 29, `fired after ${now() - started} ms`);
+});
+
+timeouts('cancelled, it never fires; an expired one fires after the caller is done', async () => {
+  let calls = 0;
+  const cancel = timeoutAfter(20, () => calls++);
+  cancel();
+  const cancelZero = timeoutAfter(0, () => calls++);
+  cancelZero();
+  const order = [];
+  timeoutAfter(0, () => order.push('fired'));
+  order.push('caller');
+  // A later timeout that does fire: by then the cancelled ones would have.
+  await fired(40);
+  assert.is(calls, 0);
+  assert.equal(order, ['caller', 'fired']);
+});
+
+timeouts('a pending one does not keep the process alive', async () => {
+  const script = "import('./dist/util/clock.js').then(({ timeoutAfter }) => timeoutAfter(60000, () => process.exit(3)))";
+  const started = now();
+  const code = await new Promise((resolve) => execFile(process.execPath, ['-e', script], (err) => resolve(err ? err.code : 0)));
+  assert.is(code, 0);
+  assert.ok(now() - started < 30000, 'exited while the timeout was pending');
+});
+
+timeouts.run();

@@ -4,7 +4,7 @@ import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { pollAcquire } from './poll-acquire.js';
-import { now } from '../util/clock.js';
+import { now, timeoutAfter } from '../util/clock.js';
 import { openNetSocket, type ClientSocket, type OpenSocket } from './open-socket.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
@@ -144,9 +144,10 @@ export class Client extends EventEmitter {
    * answer comes (lockd-run's name and acquire): one round trip in all.
    */
   private async handshake(timeout: number, authToken: string | undefined): Promise<ServerInfo> {
-    const timer = setTimeout(() => {
+    // Holds nothing open: the socket does, until it answers or closes.
+    const cancelTimeout = timeoutAfter(timeout, () => {
       this.socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
-    }, timeout);
+    });
     try {
       if (authToken !== undefined) checkName(authToken);
       // An old server ignores `hello` (and `auth`): no reply. So `me` right
@@ -163,7 +164,7 @@ export class Client extends EventEmitter {
       this.socket.destroy();
       throw err;
     } finally {
-      clearTimeout(timer);
+      cancelTimeout();
     }
     const queued = this.queued!;
     this.queued = null;
