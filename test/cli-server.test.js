@@ -95,7 +95,7 @@ test('--disable-dump and --disable-registry switch the features off', async () =
   await once(child, 'exit');
 });
 
-test('where Node would warn about its native handles (--pending-deprecation), replies go through node:net: all of them, in order, and no warning', async () => {
+test('under --pending-deprecation, where touching Node\'s native handles would print a warning: every reply, in order, and no warning', async () => {
   const { child, port } = await startCli(['--tcp', '127.0.0.1:0'], { ...process.env, NODE_OPTIONS: '--pending-deprecation' });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

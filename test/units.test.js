@@ -197,9 +197,9 @@ const timeouts = suite('timeoutAfter');
  * open (as a socket's would be, in the client), so a plain timer keeps the
  * test alive, and fails it if timeoutAfter never fires.
  */
-function fired(ms) {
+function fired(ms, withinMs = ms + 5000) {
   return new Promise((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(`timeoutAfter(${ms}) never fired`)), ms + 5000);
+    const guard = setTimeout(() => reject(new Error(`timeoutAfter(${ms}) did not fire within ${withinMs} ms`)), withinMs);
     timeoutAfter(ms, () => {
       clearTimeout(guard);
       resolve();
@@ -213,15 +213,15 @@ timeouts('fires once the time is up, not before', async () => {
   assert.ok(now() - started >= 29, `fired after ${now() - started} ms`);
 });
 
-timeouts('cancelled, it never fires; an expired one fires after the caller is done', async () => {
+timeouts('cancelled, it never fires; a delay below 1, past the timer range or not a number is 1 ms, as with setTimeout', async () => {
   let calls = 0;
-  const cancel = timeoutAfter(20, () => calls++);
-  cancel();
-  const cancelZero = timeoutAfter(0, () => calls++);
-  cancelZero();
+  timeoutAfter(20, () => calls++)();
+  timeoutAfter(0, () => calls++)();
   const order = [];
   timeoutAfter(0, () => order.push('fired'));
   order.push('caller');
+  // Taken as given, the first three would wait for ever or 24 days.
+  await Promise.all([NaN, Infinity, 2 ** 31, -5].map((ms) => fired(ms, 2000)));
   // A later timeout that does fire: by then the cancelled ones would have.
   await fired(40);
   assert.is(calls, 0);

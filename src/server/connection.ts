@@ -63,6 +63,10 @@ export class Connection {
     this.socket.destroy();
   }
 
+  get open(): boolean {
+    return !this.closed;
+  }
+
   /** Received bytes as latin1 (one char per byte, so names round-trip byte for byte). */
   onData(text: string): void {
     this.input = this.input === '' ? text : this.input + text;
@@ -318,7 +322,8 @@ const pendingFlush: Connection[] = [];
  */
 let soloWriter: Connection | null = null;
 function flushAll(): void {
-  soloWriter = pendingFlush.length === 1 ? pendingFlush[0] : null;
+  // Not one that has closed meanwhile (its last replies before a half-close, say): it would only be kept in memory.
+  soloWriter = pendingFlush.length === 1 && pendingFlush[0].open ? pendingFlush[0] : null;
   for (let i = 0; i < pendingFlush.length; i++) pendingFlush[i].flush();
   pendingFlush.length = 0;
 }

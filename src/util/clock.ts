@@ -1,3 +1,5 @@
+import { onCheckedNode } from './node-bindings.js';
+
 /**
  * Monotonic milliseconds. Not `performance.now()`: in Node 20 the global
  * `performance` loads perf_hooks on first use, a few ms of lockd-run's start-up.
@@ -10,32 +12,30 @@ export function now(): number {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Calls fire() after ms unless the returned cancel() comes first. Not
- * setTimeout: the first timer of a process costs about 0.7 ms with its
- * clearTimeout (Node compiles its timer functions on first use), which is on
- * lockd-run's way to its lock. Atomics.waitAsync is V8's own timed wait: it
- * does not keep the process alive (like an unref'd timer), and a delay past
- * MAX_TIMER_MS is kept, not cut short.
+ * setTimeout(fire, ms), with the returned function as its clearTimeout, and
+ * the same rule for delays: below 1, above MAX_TIMER_MS, or not a number,
+ * the delay is 1 ms. On Node 20 it is not a Node timer: a process's first
+ * setTimeout and clearTimeout cost about 0.7 ms (Node compiles its timer
+ * functions on first use), on lockd-run's way to its lock. Atomics.waitAsync
+ * is V8's own timed wait. Unlike a timer, a pending one does not hold the
+ * process open (the client's socket does), but whether it does is Node's
+ * choice, so only on the Node versions the tests check (see
+ * node-bindings.ts).
  */
 export function timeoutAfter(ms: number, fire: () => void): () => void {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(cell, 0, 0, ms);
-  if (!wait.async) {
-    // ms <= 0: timed out already; fire as a timer would, not before the caller is done.
-    let cancelled = false;
-    queueMicrotask(() => cancelled || fire());
-    return () => (cancelled = true);
+  const delay = ms >= 1 && ms <= MAX_TIMER_MS ? ms : 1;
+  if (!onCheckedNode()) {
+    const timer = setTimeout(fire, delay);
+    return () => clearTimeout(timer);
   }
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  // The cell holds the 0 waited on and the delay is positive: the wait starts, and settles later.
+  const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(cell, 0, 0, delay);
   void wait.value.then((result) => result === 'timed-out' && fire());
   return () => Atomics.notify(cell, 0);
 }
 
 /** In TypeScript's ES2024 library, in Node since 16. */
 interface AtomicsWaitAsync {
-  waitAsync(
-    cell: Int32Array,
-    index: number,
-    value: number,
-    ms: number,
-  ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+  waitAsync(cell: Int32Array, index: number, value: number, ms: number): { async: true; value: Promise<'ok' | 'timed-out'> };
 }

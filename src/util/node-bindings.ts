@@ -13,8 +13,6 @@ export interface StreamHandle {
   readStop(): number;
   writeUtf8String(req: object, text: string): number;
   writeLatin1String(req: object, text: string): number;
-  /** Bytes of earlier writes that libuv still holds, waiting for the kernel to take them. */
-  readonly writeQueueSize: number;
   shutdown(req: object): number;
   close(callback?: () => void): void;
   connect(req: object, address: string, port?: number): number;
@@ -74,6 +72,11 @@ let loaded: NodeBindings | null | undefined;
  */
 const CHECKED_NODE_MAJORS = ['20'];
 
+/** Whether this Node is one the tests check our use of its internals against. */
+export function onCheckedNode(): boolean {
+  return CHECKED_NODE_MAJORS.includes(process.versions.node.split('.')[0]);
+}
+
 /**
  * The native handles, or null when this Node does not offer them, or would
  * warn about it (--pending-deprecation wraps process.binding in a function
@@ -84,7 +87,7 @@ const CHECKED_NODE_MAJORS = ['20'];
 export function nodeBindings(): NodeBindings | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
-  if (!CHECKED_NODE_MAJORS.includes(process.versions.node.split('.')[0])) return null;
+  if (!onCheckedNode()) return null;
   const binding = (process as unknown as { binding?: ((name: string) => Record<string, unknown>) & { name: string } }).binding;
   if (typeof binding !== 'function' || binding.name !== 'binding') return null;
   try {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { listen } from '../../dist/index.js';
 
 /** A server on a free loopback port. */
@@ -20,4 +21,15 @@ export function statsOf(lines) {
     const i = l.indexOf(': ');
     return [l.slice(0, i), Number(l.slice(i + 2))];
   }));
+}
+
+/**
+ * About the most the kernel buffers between a server and a client that reads
+ * nothing: the server's send buffer (tcp_wmem's maximum) and the client's
+ * receive buffer (tcp_rmem's default: it grows only as the client reads).
+ * Tests that must overflow it send a few times as much.
+ */
+export function kernelHoldsBytes() {
+  const field = (name, i) => Number(fs.readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/)[i]);
+  return field('tcp_wmem', 2) + field('tcp_rmem', 1);
 }
