@@ -276,6 +276,32 @@ for (const [transport, connect] of TRANSPORTS) {
     silent.close();
   });
 
+  misc('a peer that sends a line longer than MAX_REPLY_LINE, without a newline: EPROTOCOL, and the connection closed', async () => {
+    let peerClosed;
+    const peer = net.createServer((socket) => {
+      socket.on('error', () => {});
+      peerClosed = new Promise((resolve) => socket.once('close', resolve));
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => {
+        while (!socket.destroyed && socket.write(chunk));
+        if (!socket.destroyed) socket.once('drain', pump);
+      };
+      pump();
+    });
+    peer.listen(0, '127.0.0.1');
+    await once(peer, 'listening');
+    try {
+      const c = connect(`127.0.0.1:${peer.address().port}`);
+      c.on('error', () => {});
+      const err = await rejects(c.connected(), 'EPROTOCOL');
+      assert.match(err.message, /longer than 1 MiB/);
+      // The client hung up: the peer sees its side close.
+      await peerClosed;
+    } finally {
+      peer.close();
+    }
+  });
+
   misc('unix socket', async () => {
     const path = `/tmp/lockd-test-${process.pid}.sock`;
     const server = await start({ unix: path, port: undefined, host: undefined });

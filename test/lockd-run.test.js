@@ -314,6 +314,35 @@ test('server unreachable: 69 with one clear line', async () => {
   server = await start();
 });
 
+test('something other than a lock server at the address: 69 with one clear line, no stack trace', async () => {
+  // A web server answers the handshake with lines of its own; a stream
+  // without newlines is cut off at the client's longest reply line.
+  const peers = [
+    (socket) => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'),
+    (socket) => {
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => {
+        while (!socket.destroyed && socket.write(chunk));
+        if (!socket.destroyed) socket.once('drain', pump);
+      };
+      pump();
+    },
+  ];
+  for (const answer of peers) {
+    const peer = net.createServer((socket) => {
+      socket.on('error', () => {});
+      answer(socket);
+    });
+    peer.listen(0, '127.0.0.1');
+    await once(peer, 'listening');
+    const where = `127.0.0.1:${peer.address().port}`;
+    const r = await lockdRun(where, ['-l', 'x', '--', 'true']);
+    peer.close();
+    assert.is(r.code, 69);
+    assert.match(r.stderr, new RegExp(`^lockd-run: cannot reach the lock server at ${where}: what answers there is not a lock server \\([^\\n]+\\)\\n$`));
+  }
+});
+
 test('the auth token does not reach the command', async () => {
   const proc = launch(LOCKD_RUN, ['-S', addr, '-l', 'x', '-c', 'echo "[${LOCKD_AUTH_TOKEN-unset}]"'], { env: { LOCKD_AUTH_TOKEN: 'secret' } });
   await proc.exited;

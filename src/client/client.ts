@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
-import { parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
+import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { pollAcquire } from './poll-acquire.js';
 import { now, timeoutAfter } from '../util/clock.js';
 import { openNetSocket, type ClientSocket, type OpenSocket } from './open-socket.js';
@@ -456,6 +456,10 @@ export class Client extends EventEmitter {
       this.onLine(line);
     }
     this.partial = data.slice(start);
+    if (this.partial.length > MAX_REPLY_LINE) {
+      this.partial = '';
+      this.socket.destroy(new LockdError(`reply line from the lock server longer than ${MAX_REPLY_LINE / 1024 / 1024} MiB: is it a lock server?`, 'EPROTOCOL'));
+    }
   }
 
   private onLine(line: string): void {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { getSystemErrorName } from 'node:util';
 import { UV_EOF, type NodeBindings, type StreamHandle } from '../util/node-bindings.js';
+import { MAX_REPLY_LINE } from '../protocol/reply-parse.js';
 
 /**
  * A client connection on a native TCP or pipe handle, without node:net (see
@@ -101,7 +102,8 @@ export class HandleSocket extends EventEmitter {
         joined.set(bytes, this.partial.length);
         bytes = joined;
       }
-      const end = bytes.lastIndexOf(LF) + 1;
+      // An overlong line is passed up as it is, for the client to refuse (MAX_REPLY_LINE).
+      const end = bytes.length > MAX_REPLY_LINE ? bytes.length : bytes.lastIndexOf(LF) + 1;
       // A copy: the read's buffer is not ours to keep.
       this.partial = end === bytes.length ? null : bytes.slice(end);
       // Invalid UTF-8 becomes U+FFFD and a byte-order mark stays text, as with node:net's setEncoding('utf8').

@@ -1,6 +1,14 @@
 // Reading replies, for clients. Pure functions over reply lines (without '\n').
 
 /** "N text" → [N, text]; N is NaN when the line does not start with a number. */
+/**
+ * The longest reply line a client takes (in characters, or bytes before
+ * decoding): far above any line a server sends (a name is at most the
+ * server's --max-line, 64 KiB unless raised), and a bound on what a wrong or
+ * broken peer that never sends a newline can make the client hold.
+ */
+export const MAX_REPLY_LINE = 1024 * 1024;
+
 export function splitStatus(line: string): [number, string] {
   const i = line.indexOf(' ');
   const head = i < 0 ? line : line.slice(0, i);
