@@ -7,7 +7,7 @@ import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './si
 import { spawnCommand } from './spawn-command.js';
 import { isatty, sendSignal } from '../util/os-calls.js';
 import type { Say } from './acquire-lock.js';
-import { now } from '../util/clock.js';
+import { now, timeoutAfter } from '../util/clock.js';
 
 /**
  * Runs the command while the lock is held; resolves to lockd-run's exit
@@ -122,7 +122,9 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 function watch(client: Client, interval: number, lose: (why: string) => void): void {
   client.once('close', () => lose('the connection to the lock server closed'));
   let lastAnswer = now();
-  setInterval(() => {
+  // timeoutAfter, not setInterval: this is set up while the command starts,
+  // and a quick command is done before Node's first timer is (see clock.ts).
+  const check = () => {
     const silent = now() - lastAnswer;
     if (silent > 2 * interval) {
       // The connection stays open: if the server is only slow, the lock is
@@ -134,5 +136,7 @@ function watch(client: Client, interval: number, lose: (why: string) => void): v
       () => (lastAnswer = now()),
       () => {},
     );
-  }, interval);
+    timeoutAfter(interval, check);
+  };
+  timeoutAfter(interval, check);
 }
