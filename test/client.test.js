@@ -276,30 +276,58 @@ for (const [transport, connect] of TRANSPORTS) {
     silent.close();
   });
 
-  misc('a peer that sends a line longer than MAX_REPLY_LINE, without a newline: EPROTOCOL, and the connection closed', async () => {
-    let peerClosed;
-    const peer = net.createServer((socket) => {
-      socket.on('error', () => {});
-      peerClosed = new Promise((resolve) => socket.once('close', resolve));
+  misc('reply lines: up to MAX_REPLY_LINE characters taken whole, longer ones refused with EPROTOCOL, the same on both transports', async () => {
+    const MAX = 4 * 1024 * 1024;
+    const endless = (socket) => {
       const chunk = Buffer.alloc(64 * 1024, 'x');
       const pump = () => {
         while (!socket.destroyed && socket.write(chunk));
         if (!socket.destroyed) socket.once('drain', pump);
       };
       pump();
-    });
-    peer.listen(0, '127.0.0.1');
-    await once(peer, 'listening');
-    try {
-      const c = connect(`127.0.0.1:${peer.address().port}`);
-      c.on('error', () => {});
-      const err = await rejects(c.connected(), 'EPROTOCOL');
-      assert.match(err.message, /longer than 1 MiB/);
-      // The client hung up: the peer sees its side close.
-      await peerClosed;
-    } finally {
-      peer.close();
+    };
+    const cases = [
+      // Taken as a line: the handshake then finds it is not one it knows.
+      ['x'.repeat(MAX) + '\n', /^unexpected handshake reply from the lock server: x{80}$/],
+      // Three bytes a character: 6 MiB, but 2 Mi characters.
+      ['\u20ac'.repeat(MAX / 2) + '\n', /^unexpected handshake reply from the lock server: \u20ac{80}$/],
+      ['x'.repeat(MAX + 1) + '\n', /^a reply line longer than 4194304 characters$/],
+      [endless, /^a reply line longer than 4194304 characters$/],
+    ];
+    for (const [send, message] of cases) {
+      let peerClosed;
+      const peer = net.createServer((socket) => {
+        socket.on('error', () => {});
+        peerClosed = new Promise((resolve) => socket.once('close', resolve));
+        socket.resume(); // reading, so that it sees the client's FIN
+        if (typeof send === 'function') send(socket);
+        else socket.write(send);
+      });
+      peer.listen(0, '127.0.0.1');
+      await once(peer, 'listening');
+      try {
+        const c = connect(`127.0.0.1:${peer.address().port}`);
+        c.on('error', () => {});
+        const err = await rejects(c.connected(), 'EPROTOCOL');
+        assert.match(err.message, message);
+        // The client hung up: the peer sees its side close.
+        await peerClosed;
+      } finally {
+        peer.close();
+      }
     }
+  });
+
+  misc('a server at its connection limit: ECONNECT, saying so', async () => {
+    const server = await start({ limits: { maxConnections: 1 }, warn: () => {} });
+    const first = connect(`127.0.0.1:${server.tcp.port}`);
+    await first.connected();
+    const c = connect(`127.0.0.1:${server.tcp.port}`);
+    c.on('error', () => {});
+    const err = await rejects(c.connected(), 'ECONNECT');
+    assert.is(err.message, 'the lock server is at its connection limit');
+    await first.disconnect();
+    await server.destroy();
   });
 
   misc('unix socket', async () => {

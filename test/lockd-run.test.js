@@ -343,6 +343,17 @@ test('something other than a lock server at the address: 69 with one clear line,
   }
 });
 
+test('a server at its connection limit: 69, saying so', async () => {
+  const full = await start({ limits: { maxConnections: 1 }, warn: () => {} });
+  const first = connect(`127.0.0.1:${full.tcp.port}`);
+  await first.connected();
+  const r = await lockdRun(`127.0.0.1:${full.tcp.port}`, ['-l', 'x', '--', 'true']);
+  assert.is(r.code, 69);
+  assert.is(r.stderr, `lockd-run: cannot reach the lock server at 127.0.0.1:${full.tcp.port}: the lock server is at its connection limit\n`);
+  await first.disconnect();
+  await full.destroy();
+});
+
 test('the auth token does not reach the command', async () => {
   const proc = launch(LOCKD_RUN, ['-S', addr, '-l', 'x', '-c', 'echo "[${LOCKD_AUTH_TOKEN-unset}]"'], { env: { LOCKD_AUTH_TOKEN: 'secret' } });
   await proc.exited;

@@ -128,6 +128,21 @@ const refused = (line) => {
   assert.unreachable(`"${line}" was accepted`);
 };
 
+cli('an option whose name begins another\'s is told apart from it', () => {
+  const spec = {
+    ...SPEC,
+    options: [
+      { flags: '--tls', description: 'tls' },
+      { flags: '--tls-ca <path>', description: 'ca' },
+      { flags: '-c, --tls-cert <path>', description: 'cert' },
+    ],
+  };
+  assert.equal(parseCommandLine(spec, ['--tls-ca', 'a', '--tls', '--tls-cert=b', 'cmd']).options, { tlsCa: 'a', tls: true, tlsCert: 'b' });
+  assert.equal(parseCommandLine(spec, ['-cb', 'cmd']).options, { tlsCert: 'b' });
+  assert.throws(() => parseCommandLine(spec, ['--tl', 'cmd']), /unknown option --tl/);
+  assert.throws(() => parseCommandLine(spec, ['--tls-c', 'x', 'cmd']), /unknown option --tls-c/);
+});
+
 cli('values: separate, after =, camelCase keys; options end at the command or at --', () => {
   assert.equal(parsed('-l x --auth-token-file=/t cmd -l y'), { options: { lock: 'x', authTokenFile: '/t' }, rest: ['cmd', '-l', 'y'] });
   assert.equal(parsed('--lock=a=b -- -n'), { options: { lock: 'a=b' }, rest: ['-n'] });

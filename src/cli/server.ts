@@ -59,7 +59,8 @@ async function main(): Promise<number | void> {
   }
   if (opts.unix !== undefined) listenOptions.unix = String(opts.unix);
   const limits: Partial<Limits> = {};
-  if (opts.maxLine !== undefined) limits.maxLine = wholeOption(opts.maxLine, '--max-line', 16);
+  // At most 1 MiB: clients take reply lines of up to 4 MiB (MAX_REPLY_LINE), and a dump line holds a name and a holder's.
+  if (opts.maxLine !== undefined) limits.maxLine = wholeOption(opts.maxLine, '--max-line', 16, 1024 * 1024);
   if (opts.maxConnections !== undefined) limits.maxConnections = wholeOption(opts.maxConnections, '--max-connections', 1);
   if (opts.maxConnectionsPerAddress !== undefined) {
     limits.maxConnectionsPerAddress = wholeOption(opts.maxConnectionsPerAddress, '--max-connections-per-address', 1);

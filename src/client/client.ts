@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { LockdError } from './errors.js';
+import { LockdError, replyLineTooLong } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { pollAcquire } from './poll-acquire.js';
 import { now, timeoutAfter } from '../util/clock.js';
+import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import { openNetSocket, type ClientSocket, type OpenSocket } from './open-socket.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
@@ -185,8 +186,11 @@ export class Client extends EventEmitter {
     const me = parseMe(rest[rest.length - 1]);
     if (last.startsWith('0 Authentication')) {
       this.failure ??= new LockdError(`the lock server refused us: ${last.slice(2)}`, 'EAUTH');
+    } else if (`${last}\n` === TOO_MANY_CONNECTIONS) {
+      this.failure ??= new LockdError('the lock server is at its connection limit', 'ECONNECT');
     } else if (!me) {
-      this.failure ??= new LockdError(`unexpected handshake reply from the lock server: ${rest[0]}`, 'EPROTOCOL');
+      // Its first 80 characters: whatever answers may send a lot.
+      this.failure ??= new LockdError(`unexpected handshake reply from the lock server: ${rest[0].slice(0, 80)}`, 'EPROTOCOL');
     } else {
       this.name = me.name;
       this.info = { extended: caps !== null, capabilities: caps ?? [], address: me.address };
@@ -450,16 +454,20 @@ export class Client extends EventEmitter {
     for (;;) {
       const nl = data.indexOf('\n', start);
       if (nl < 0) break;
+      if (nl - start > MAX_REPLY_LINE) return this.refuseLine();
       let line = data.slice(start, nl);
       start = nl + 1;
       if (line.endsWith('\r')) line = line.slice(0, -1);
       this.onLine(line);
     }
     this.partial = data.slice(start);
-    if (this.partial.length > MAX_REPLY_LINE) {
-      this.partial = '';
-      this.socket.destroy(new LockdError(`reply line from the lock server longer than ${MAX_REPLY_LINE / 1024 / 1024} MiB: is it a lock server?`, 'EPROTOCOL'));
-    }
+    // Refused before it is whole: its memory is the bound's point.
+    if (this.partial.length > MAX_REPLY_LINE) this.refuseLine();
+  }
+
+  private refuseLine(): void {
+    this.partial = '';
+    this.socket.destroy(replyLineTooLong());
   }
 
   private onLine(line: string): void {

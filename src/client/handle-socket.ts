@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { getSystemErrorName } from 'node:util';
 import { UV_EOF, type NodeBindings, type StreamHandle } from '../util/node-bindings.js';
 import { MAX_REPLY_LINE } from '../protocol/reply-parse.js';
+import { replyLineTooLong } from './errors.js';
 
 /**
  * A client connection on a native TCP or pipe handle, without node:net (see
@@ -102,12 +103,14 @@ export class HandleSocket extends EventEmitter {
         joined.set(bytes, this.partial.length);
         bytes = joined;
       }
-      // An overlong line is passed up as it is, for the client to refuse (MAX_REPLY_LINE).
-      const end = bytes.length > MAX_REPLY_LINE ? bytes.length : bytes.lastIndexOf(LF) + 1;
+      const end = bytes.lastIndexOf(LF) + 1;
       // A copy: the read's buffer is not ours to keep.
       this.partial = end === bytes.length ? null : bytes.slice(end);
       // Invalid UTF-8 becomes U+FFFD and a byte-order mark stays text, as with node:net's setEncoding('utf8').
       if (end > 0) this.emit('data', utf8Slice.call(bytes, 0, end));
+      // UTF-8 takes at most 3 bytes for each character the client counts:
+      // past that, the line is one the client would refuse (MAX_REPLY_LINE).
+      if (this.partial !== null && this.partial.length > 3 * MAX_REPLY_LINE) this.destroy(replyLineTooLong());
     } else if (n === UV_EOF) this.destroy();
     else if (n < 0) this.destroy(errnoError(n, 'read'));
   }

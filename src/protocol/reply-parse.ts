@@ -1,14 +1,6 @@
 // Reading replies, for clients. Pure functions over reply lines (without '\n').
 
 /** "N text" → [N, text]; N is NaN when the line does not start with a number. */
-/**
- * The longest reply line a client takes (in characters, or bytes before
- * decoding): far above any line a server sends (a name is at most the
- * server's --max-line, 64 KiB unless raised), and a bound on what a wrong or
- * broken peer that never sends a newline can make the client hold.
- */
-export const MAX_REPLY_LINE = 1024 * 1024;
-
 export function splitStatus(line: string): [number, string] {
   const i = line.indexOf(' ');
   const head = i < 0 ? line : line.slice(0, i);
@@ -39,3 +31,11 @@ export function parseGrant(line: string): { count: number; token: number } | nul
   if (!m || m[1] === '0') return null;
   return { count: Number(m[1]), token: Number(m[2]) };
 }
+
+/**
+ * The longest reply line a client takes, in characters: far above any line
+ * a server sends (the longest, a dump's `NAME: HOLDER`, is about twice the
+ * server's --max-line, which is at most 1 MiB), and a bound on what a wrong
+ * or broken peer can make a client hold.
+ */
+export const MAX_REPLY_LINE = 4 * 1024 * 1024;

@@ -61,8 +61,9 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     if (e.code === 'EAUTH') {
       throw new CliError(`${e.message}${cfg.authToken === undefined ? ' (give --auth-token-file or LOCKD_AUTH_TOKEN)' : ''}`, EXIT.NOPERM);
     }
-    if (e.code === 'EPROTOCOL') {
-      // Something else listens there (a web server, say): the user's mistake, not ours.
+    if (e.code === 'EPROTOCOL' && client.serverInfo === null) {
+      // Something else listens there (a web server, say): the user's mistake,
+      // not ours. After the handshake, a server that said it is one: a bug.
       throw new CliError(`cannot reach the lock server at ${cfg.server}: what answers there is not a lock server (${e.message})`, EXIT.UNAVAILABLE);
     }
     if (e.code === 'ECONNCLOSED') {

@@ -117,7 +117,7 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /**
  * Calls lose() when the connection closes, or when the server has not
  * answered a ping for two intervals (it may be stopped, or the path to it
- * gone silent). Until the process exits.
+ * gone silent; the pings stop then).
  */
 function watch(client: Client, interval: number, lose: (why: string) => void): void {
   client.once('close', () => lose('the connection to the lock server closed'));
