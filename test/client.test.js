@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { connect as netConnect, LockdError } from '../dist/index.js';
 import { Client, targetEndpoint } from '../dist/client/client.js';
 import { openHandleSocket } from '../dist/client/open-socket.js';
-import { start, until } from './helpers/server.js';
+import { start, until, sendWithoutNewline } from './helpers/server.js';
 import { startOldServer } from './helpers/old-server.js';
 
 async function rejects(promise, code, message) {
@@ -278,21 +278,13 @@ for (const [transport, connect] of TRANSPORTS) {
 
   misc('reply lines: up to MAX_REPLY_LINE characters taken whole, longer ones refused with EPROTOCOL, the same on both transports', async () => {
     const MAX = 4 * 1024 * 1024;
-    const endless = (socket) => {
-      const chunk = Buffer.alloc(64 * 1024, 'x');
-      const pump = () => {
-        while (!socket.destroyed && socket.write(chunk));
-        if (!socket.destroyed) socket.once('drain', pump);
-      };
-      pump();
-    };
     const cases = [
       // Taken as a line: the handshake then finds it is not one it knows.
       ['x'.repeat(MAX) + '\n', /^unexpected handshake reply from the lock server: x{80}$/],
       // Three bytes a character: 6 MiB, but 2 Mi characters.
       ['\u20ac'.repeat(MAX / 2) + '\n', /^unexpected handshake reply from the lock server: \u20ac{80}$/],
       ['x'.repeat(MAX + 1) + '\n', /^a reply line longer than 4194304 characters$/],
-      [endless, /^a reply line longer than 4194304 characters$/],
+      [sendWithoutNewline, /^a reply line longer than 4194304 characters$/],
     ];
     for (const [send, message] of cases) {
       let peerClosed;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
 import { connect } from '../dist/index.js';
-import { start, until } from './helpers/server.js';
+import { start, until, sendWithoutNewline } from './helpers/server.js';
 import { startOldServer } from './helpers/old-server.js';
 import { launch, lockdRun, nodeCommand, startServerProcess, LOCKD_RUN } from './helpers/run.js';
 
@@ -319,14 +319,7 @@ test('something other than a lock server at the address: 69 with one clear line,
   // without newlines is cut off at the client's longest reply line.
   const peers = [
     (socket) => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'),
-    (socket) => {
-      const chunk = Buffer.alloc(64 * 1024, 'x');
-      const pump = () => {
-        while (!socket.destroyed && socket.write(chunk));
-        if (!socket.destroyed) socket.once('drain', pump);
-      };
-      pump();
-    },
+    sendWithoutNewline,
   ];
   for (const answer of peers) {
     const peer = net.createServer((socket) => {

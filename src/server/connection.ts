@@ -1,4 +1,5 @@
-import { unsentBytes, writeLatin1, type OwnedSocket } from './adopt-socket.js';
+import type { OwnedSocket } from './adopt-socket.js';
+import { unsentBytes, writeLatin1 } from './direct-write.js';
 import { execute } from './dispatch.js';
 import { lockGet, sharedRefused } from '../protocol/replies.js';
 import { Session } from './session.js';

@@ -33,3 +33,13 @@ export function kernelHoldsBytes() {
   const field = (name, i) => Number(fs.readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/)[i]);
   return field('tcp_wmem', 2) + field('tcp_rmem', 1);
 }
+
+/** A peer that is not a lock server: sends 'x' without end and never a newline, until the other side closes. */
+export function sendWithoutNewline(socket) {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const pump = () => {
+    while (!socket.destroyed && socket.write(chunk));
+    if (!socket.destroyed) socket.once('drain', pump);
+  };
+  pump();
+}
