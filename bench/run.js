@@ -17,8 +17,8 @@ const opt = (name, def) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : def;
 };
-const ROUNDS = opt('--rounds', SMOKE ? 1 : 5);
-const SECONDS = opt('--seconds', SMOKE ? 0.3 : 3);
+const ROUNDS = opt('--rounds', SMOKE ? 1 : 9);
+const SECONDS = opt('--seconds', SMOKE ? 0.3 : 2);
 const HOLD = opt('--connections', SMOKE ? 500 : 10_000);
 const STARTS = opt('--starts', SMOKE ? 3 : 21);
 const HANDOFFS = opt('--handoffs', SMOKE ? 50 : 1000);
@@ -85,20 +85,30 @@ function loadgen(bin, argv) {
   return JSON.parse(out);
 }
 
-/** Lock cycles: alternating which server goes first each round, so drift hits both. */
+/**
+ * Lock cycles. The two servers take turns, each round's two runs back to
+ * back (the first alternating between rounds), and the ratio is the median
+ * of the rounds' own ratios: the machine's drift, which over a full run moves
+ * either server's figures by a third, then hits both runs of a round alike.
+ * One short round first, not counted: the first second of a fresh server's
+ * load is its JIT warming up (lockd) or its memory being touched (Redis).
+ */
 function throughput(bin, servers, conns, depth) {
+  const run = (s, seconds) => loadgen(bin, ['cycle', s.proto, '127.0.0.1', String(s.port), String(conns), String(depth), String(seconds)]);
+  for (const s of [servers.lockd, servers.redis]) run(s, Math.min(1, SECONDS));
   const raw = { lockd: [], redis: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? [servers.redis, servers.lockd] : [servers.lockd, servers.redis];
     for (const s of order) {
       const before = cpuTicks(s.proc.pid);
-      const r = loadgen(bin, ['cycle', s.proto, '127.0.0.1', String(s.port), String(conns), String(depth), String(SECONDS)]);
+      const r = run(s, SECONDS);
       r.server_cpu_s = (cpuTicks(s.proc.pid) - before) * TICK_S;
       raw[s.name].push(r);
     }
   }
   const med = (name, key) => median(raw[name].map((r) => r[key]));
   return {
+    ratio: median(raw.lockd.map((r, i) => r.cycles_per_s / raw.redis[i].cycles_per_s)),
     lockd: med('lockd', 'cycles_per_s'),
     redis: med('redis', 'cycles_per_s'),
     loadgen_cpu: { lockd: med('lockd', 'loadgen_cpu_s') / SECONDS, redis: med('redis', 'loadgen_cpu_s') / SECONDS },
@@ -291,7 +301,7 @@ async function main() {
   fs.writeFileSync(OUT, JSON.stringify(results, null, 2));
 
   const rows = [];
-  const tp = (label, r, target) => rows.push([label, `${fmt(r.lockd, 0)} vs ${fmt(r.redis, 0)} cycles/s`, fmt(r.lockd / r.redis), target,
+  const tp = (label, r, target) => rows.push([label, `${fmt(r.lockd, 0)} vs ${fmt(r.redis, 0)} cycles/s`, fmt(r.ratio), target,
     `${fmt(r.loadgen_cpu.lockd * 100, 0)}% / ${fmt(r.loadgen_cpu.redis * 100, 0)}%`]);
   if (results.c50) tp('get+release, 50 conns, 1 in flight', results.c50, '>= 0.8');
   if (results.c50p16) tp('same, 16 in flight (pipelined)', results.c50p16, '>= 1.0');
