@@ -90,6 +90,29 @@ table('cancelling the head lets the next shared waiter in if it fits', () => {
   assert.equal(t.granted, [w2]);
 });
 
+table("each owner's holdings stay right as locks are freed from the middle, handed over and dropped", () => {
+  const t = new LockTable();
+  const [a, b] = [new Owner(), new Owner()];
+  for (const name of ['x', 'y', 'z']) t.get(a, name);
+  assert.ok(t.release(a, 'y'));
+  assert.not.ok(t.release(a, 'y'), 'released twice');
+  assert.is(t.heldBy(a), 2);
+  assert.equal([t.holds(a, 'x', false), t.holds(a, 'y', false), t.holds(a, 'z', false)], [true, false, true]);
+  assert.not.ok(t.holds(a, 'x', true), 'held exclusive, not shared');
+  t.enqueue(b, 'x', false);
+  assert.not.ok(t.release(b, 'x'), 'a waiter does not hold');
+  assert.ok(t.release(a, 'x'));
+  assert.ok(t.holds(b, 'x', false));
+  assert.equal([t.heldBy(a), t.heldBy(b)], [1, 1]);
+  assert.equal([...t.exclusive.keys()], ['z', 'x'], 'a handed-over lock comes last in a dump, as a fresh grant does');
+  assert.equal(t.drop(a), { orphans: 1, sharedOrphans: 0 });
+  assert.equal([...t.exclusive.keys()], ['x']);
+  t.sharedGet(b, 's');
+  assert.is(t.heldBy(b), 2);
+  assert.equal(t.drop(b), { orphans: 1, sharedOrphans: 1 });
+  assert.equal([t.heldBy(a), t.heldBy(b), t.exclusive.size], [0, 0, 0]);
+});
+
 table('drop releases all and counts orphans; map keys like __proto__ are plain names', () => {
   const t = new LockTable();
   const a = new Owner();

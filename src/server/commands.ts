@@ -27,9 +27,9 @@ export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping', 'auth'] as c
 
 /** A connection at its lock limit is refused new locks (as if busy), with a warning. */
 function atLockLimit(srv: ServerState, s: Session, name: string, shared: boolean): boolean {
-  const held = (s.ex?.size ?? 0) + (s.sh?.size ?? 0);
+  const held = srv.table.heldBy(s);
   if (held < srv.policy.maxLocksPerConnection) return false;
-  if (shared ? s.sh?.has(name) : s.ex?.has(name)) return false;
+  if (srv.table.holds(s, name, shared)) return false;
   srv.warn(`${s.label}: holds ${held} locks, the most one connection may; refused ${name}`);
   return true;
 }
