@@ -6,11 +6,9 @@ import { WaitQueue, type Linked } from './wait-queue.js';
 
 /** One connection, as the table sees it. The server keeps its own state beside it. */
 export class Owner {
-  /** The exclusive locks held, newest first, linked through the table's own entries (see Held). */
-  exHeld: Held | null = null;
-  exCount = 0;
-  /** Shared lock names held, created on first use (most connections hold few locks). */
-  sh: Set<string> | null = null;
+  /** The locks held, exclusive and shared, newest first, linked through the table's own entries (see Held). */
+  held: Held | null = null;
+  heldCount = 0;
   /** A connection waits for at most one lock at a time (its replies are in order). */
   waiter: Waiter | null = null;
 }
@@ -32,11 +30,13 @@ export class Waiter implements Linked<Waiter> {
 }
 
 /**
- * An exclusive lock's entry in the table, which is also a link in its
- * owner's list of them: taking and freeing a lock then touch one hash table,
- * not two. A per-owner Set cost a third of the lock table's time when
- * pipelined, mostly rebuilding itself as it filled and emptied (see README,
- * Performance), and a hundred bytes or so of every connection holding a lock.
+ * One grant: an exclusive lock's entry in the table, or one holder's among a
+ * shared lock's holders, which is also a link in its owner's list of what it
+ * holds. Taking and freeing a lock then touch the table alone, not a
+ * per-owner Set too: such Sets cost a third of the lock table's time when
+ * pipelined, mostly rebuilding themselves as they filled and emptied (see
+ * README, Performance), and a hundred bytes or so of every connection
+ * holding a lock.
  */
 export class Held {
   prev: Held | null = null;
@@ -44,6 +44,8 @@ export class Held {
   constructor(
     readonly owner: Owner,
     readonly name: string,
+    readonly shared: boolean,
+    /** The fencing token of the grant. */
     readonly token: number,
   ) {}
 }
@@ -55,8 +57,8 @@ export interface Dropped {
 
 export class LockTable {
   readonly exclusive = new Map<string, Held>();
-  /** Holders in arrival order, each with the token of its grant. */
-  readonly shared = new Map<string, Map<Owner, number>>();
+  /** Holders in arrival order, each with its grant. */
+  readonly shared = new Map<string, Map<Owner, Held>>();
   private readonly exWaits = new Map<string, WaitQueue<Waiter>>();
   private readonly shWaits = new Map<string, WaitQueue<Waiter>>();
   /**
@@ -98,12 +100,12 @@ export class LockTable {
 
   /** Whether owner holds name, exclusive or shared. */
   holds(owner: Owner, name: string, shared: boolean): boolean {
-    return shared ? owner.sh?.has(name) === true : this.exclusive.get(name)?.owner === owner;
+    return shared ? this.shared.get(name)?.has(owner) === true : this.exclusive.get(name)?.owner === owner;
   }
 
   /** How many locks owner holds, exclusive and shared. */
   heldBy(owner: Owner): number {
-    return owner.exCount + (owner.sh?.size ?? 0);
+    return owner.heldCount;
   }
 
   // ---- shared ----
@@ -130,15 +132,13 @@ export class LockTable {
 
   /** The token of owner's grant of shared lock name (0 if it holds none). */
   sharedToken(owner: Owner, name: string): number {
-    return this.shared.get(name)?.get(owner) ?? 0;
+    return this.shared.get(name)?.get(owner)?.token ?? 0;
   }
 
   sharedRelease(owner: Owner, name: string): boolean {
-    const holders = this.shared.get(name);
-    if (!holders || !holders.delete(owner)) return false;
-    owner.sh!.delete(name);
-    if (holders.size === 0) this.shared.delete(name);
-    this.admit(name);
+    const held = this.shared.get(name)?.get(owner);
+    if (held === undefined) return false;
+    this.leave(held);
     return true;
   }
 
@@ -181,19 +181,14 @@ export class LockTable {
     if (owner.waiter) this.cancel(owner.waiter);
     let orphans = 0;
     let sharedOrphans = 0;
-    while (owner.exHeld !== null) {
-      this.handOver(owner.exHeld);
-      orphans++;
-    }
-    if (owner.sh) {
-      for (const name of owner.sh) {
-        const holders = this.shared.get(name)!;
-        holders.delete(owner);
-        if (holders.size === 0) this.shared.delete(name);
-        this.admit(name);
+    for (let held = owner.held; held !== null; held = owner.held) {
+      if (held.shared) {
+        this.leave(held);
         sharedOrphans++;
+      } else {
+        this.handOver(held);
+        orphans++;
       }
-      owner.sh = null;
     }
     return { orphans, sharedOrphans };
   }
@@ -201,26 +196,39 @@ export class LockTable {
   // ---- internals ----
 
   private grantExclusive(owner: Owner, name: string): number {
-    const held = new Held(owner, name, this.nextToken++);
+    const held = this.link(new Held(owner, name, false, this.nextToken++));
     this.exclusive.set(name, held);
-    held.next = owner.exHeld;
-    if (held.next !== null) held.next.prev = held;
-    owner.exHeld = held;
-    owner.exCount++;
     return held.token;
+  }
+
+  private join(owner: Owner, name: string, holders: Map<Owner, Held>): void {
+    holders.set(owner, this.link(new Held(owner, name, true, this.nextToken++)));
+  }
+
+  private link(held: Held): Held {
+    const owner = held.owner;
+    held.next = owner.held;
+    if (held.next !== null) held.next.prev = held;
+    owner.held = held;
+    owner.heldCount++;
+    return held;
   }
 
   private unlink(held: Held): void {
     const owner = held.owner;
     if (held.prev !== null) held.prev.next = held.next;
-    else owner.exHeld = held.next;
+    else owner.held = held.next;
     if (held.next !== null) held.next.prev = held.prev;
-    owner.exCount--;
+    owner.heldCount--;
   }
 
-  private join(owner: Owner, name: string, holders: Map<Owner, number>): void {
-    holders.set(owner, this.nextToken++);
-    (owner.sh ??= new Set()).add(name);
+  /** A shared holder leaves: those queued may now be admitted. */
+  private leave(held: Held): void {
+    this.unlink(held);
+    const holders = this.shared.get(held.name)!;
+    holders.delete(held.owner);
+    if (holders.size === 0) this.shared.delete(held.name);
+    this.admit(held.name);
   }
 
   /** Frees an exclusive lock: the first waiter, if any, gets it. */
@@ -255,7 +263,7 @@ export class LockTable {
       if (!holders) this.shared.set(name, (holders = new Map()));
       this.join(waiter.owner, name, holders);
       waiter.count = holders.size;
-      waiter.token = holders.get(waiter.owner)!;
+      waiter.token = holders.get(waiter.owner)!.token;
       this.granted.push(waiter);
     }
     if (queue.empty) this.shWaits.delete(name);

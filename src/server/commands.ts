@@ -85,7 +85,7 @@ function sharedInspect(srv: ServerState, _s: Session, name: string): Reply {
 function dumpShared(srv: ServerState, _s: Session, name: string): Reply {
   if (!srv.features.dump) return R.DISABLED;
   let out = '';
-  const lines = (lock: string, holders: Map<unknown, number>) => {
+  const lines = (lock: string, holders: Map<unknown, unknown>) => {
     for (const holder of holders.keys()) out += R.pair(lock, (holder as Session).label);
   };
   if (name !== '') {
