@@ -80,6 +80,7 @@ interface Pending extends ReplyShape {
 const UNANSWERED: string[] = [];
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
+const RESOLVED = Promise.resolve();
 
 /**
  * A connection to a lock server. Locks live as long as it does.
@@ -437,7 +438,9 @@ export class Client extends EventEmitter {
       const p: Pending = { ...shape, lines: [], resolve, reject, timeout };
       this.pending.push(p);
       if (this.pending.length === 1) this.armTimer(p);
-      if (this.out === '') queueMicrotask(() => this.flush());
+      // A resolved promise, not queueMicrotask(), which builds an AsyncResource
+      // each call: its first call alone is 0.2 ms of lockd-run's start-up.
+      if (this.out === '') void RESOLVED.then(() => this.flush());
       this.out += text;
     });
   }
