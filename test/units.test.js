@@ -18,6 +18,13 @@ parse('command word and argument', () => {
   assert.equal(parseRequest('g\tx\r'), { cmd: 'g', arg: 'x' });
 });
 
+parse('a line within a longer input is parsed where it lies', () => {
+  const input = 'g a\nr  two words \r\n\n';
+  assert.equal(parseRequest(input, 0, 3), { cmd: 'g', arg: 'a' });
+  assert.equal(parseRequest(input, 4, 18), { cmd: 'r', arg: 'two words' });
+  assert.is(parseRequest(input, 19, 19), null);
+});
+
 parse('blank lines are null', () => {
   for (const line of ['', ' ', '\t', '\r', ' \t \r']) assert.is(parseRequest(line), null);
 });

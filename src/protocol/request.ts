@@ -18,14 +18,14 @@ function isBlank(c: number): boolean {
 }
 
 /**
- * Parses one request line (without its '\n'). Returns null for a blank line,
- * which the protocol ignores without reply or count.
+ * Parses one request line (without its '\n'): line, or the part of it from
+ * start to end, so that the server parses its input where it lies instead of
+ * copying each line out first. Returns null for a blank line, which the
+ * protocol ignores without reply or count.
  * Surrounding spaces, tabs and a trailing CR are trimmed; runs of spaces
  * inside a name are kept, because names are data.
  */
-export function parseRequest(line: string): Request | null {
-  let start = 0;
-  let end = line.length;
+export function parseRequest(line: string, start = 0, end = line.length): Request | null {
   while (start < end && isBlank(line.charCodeAt(start))) start++;
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
   if (start === end) return null;

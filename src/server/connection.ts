@@ -89,7 +89,7 @@ export class Connection {
       const nl = input.indexOf('\n', start);
       if (nl < 0) break;
       if (nl - start > maxLine) return this.lineTooLong(out);
-      const reply = execute(srv, this.session, input.slice(start, nl));
+      const reply = execute(srv, this.session, input, start, nl);
       start = nl + 1;
       if (reply === null) {
         if (this.session.refusal !== null) return this.refuse(out);

@@ -5,9 +5,9 @@ import { COMMANDS, COMMAND_LIST, type Reply } from './commands.js';
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
 
-/** Runs one request line: its reply ('' for none), or null when it waits. */
-export function execute(srv: ServerState, s: Session, line: string): Reply {
-  const req = parseRequest(line);
+/** Runs one request line (input from start to end): its reply ('' for none), or null when it waits. */
+export function execute(srv: ServerState, s: Session, input: string, start: number, end: number): Reply {
+  const req = parseRequest(input, start, end);
   if (req === null) return '';
   if (!s.authed) return authenticate(srv, s, req.cmd, req.arg);
   const index = COMMANDS.get(req.cmd);
