@@ -73,6 +73,8 @@ try {
   // Asynchronously: the server answers from this process.
   await promisify(execFile)(process.execPath, ['scripts/train-cache.cjs', CODE, '-S', `127.0.0.1:${server.tcp.port}`, '--lock', 'build', '--', process.execPath, '-e', '0'], {
     timeout: 30_000,
+    // Nothing of the user's lockd settings: this run is against our own server.
+    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOCKD_'))),
   });
 } catch (err) {
   console.warn(`bundle.js: lockd-run's trained code cache not made, the whole one kept: ${err.message}`);
