@@ -36,6 +36,7 @@ test(`random operations from ${CLIENTS} clients match the model (seed ${SEED}, $
     const c = await Raw.openExt(port);
     c.blocked = false;
     c.id = `${c.socket.localPort}`;
+    c.sharedHeld = []; // its shared locks, in the order it got them
     return c;
   };
   for (let i = 0; i < CLIENTS; i++) clients.push(await open());
@@ -44,6 +45,7 @@ test(`random operations from ${CLIENTS} clients match the model (seed ${SEED}, $
   const grantShared = (c, name) => {
     if (!sh.has(name)) sh.set(name, []);
     sh.get(name).push(c);
+    c.sharedHeld.push(name);
     return sh.get(name).length;
   };
   const admit = (name) => {
@@ -144,6 +146,7 @@ test(`random operations from ${CLIENTS} clients match the model (seed ${SEED}, $
       if (mine) {
         tokens.delete(`sh:${name}:${c.id}`);
         list.splice(list.indexOf(c), 1);
+        c.sharedHeld.splice(c.sharedHeld.indexOf(name), 1);
         if (!list.length) sh.delete(name);
       }
       await expectLine(c, `sr ${name}`, `${mine ? 1 : 0} Shared Lock Release ${mine ? 'Success' : 'Failure'}: ${name}`);
@@ -190,7 +193,8 @@ test(`random operations from ${CLIENTS} clients match the model (seed ${SEED}, $
       await expectLine(c, 'frobnicate x', '0 Unknown command: frobnicate');
     },
     async disconnect(c) {
-      // The server drops the waiter first, then exclusive locks, then shared ones.
+      // The server drops the waiter first, then exclusive locks, then shared
+      // ones, each in the order it got them (which decides the dumps' order).
       for (const q of exQ.values()) if (q.includes(c)) q.splice(q.indexOf(c), 1);
       for (const [name, q] of shQ) {
         const at = q.findIndex((w) => w.c === c);
@@ -205,14 +209,14 @@ test(`random operations from ${CLIENTS} clients match the model (seed ${SEED}, $
           handOver(name);
         }
       }
-      for (const [name, list] of [...sh]) {
-        if (list.includes(c)) {
-          sharedOrphans++;
-          list.splice(list.indexOf(c), 1);
-          if (!list.length) sh.delete(name);
-          admit(name);
-        }
+      for (const name of c.sharedHeld) {
+        const list = sh.get(name);
+        sharedOrphans++;
+        list.splice(list.indexOf(c), 1);
+        if (!list.length) sh.delete(name);
+        admit(name);
       }
+      c.sharedHeld = [];
       const idx = clients.indexOf(c);
       const expectedConnections = clients.length;
       await (rand() < 0.5 ? c.end() : c.reset());
@@ -258,8 +262,10 @@ test(`random operations from ${CLIENTS} clients match the model (seed ${SEED}, $
   // The tables themselves, holder by holder.
   const exDump = JSON.parse(await checker.ask('dump'));
   assert.equal(exDump, Object.fromEntries([...ex].map(([n, c]) => [n, `127.0.0.1:${c.id}`])));
+  assert.equal(Object.keys(exDump), [...ex.keys()], 'the dump lists the locks in the same order');
   const shDump = JSON.parse(await checker.ask('dump shared'));
   assert.equal(shDump, Object.fromEntries([...sh].map(([n, list]) => [n, list.map((c) => `127.0.0.1:${c.id}`)])));
+  assert.equal(Object.keys(shDump), [...sh.keys()], 'the dump lists the locks in the same order');
   await server.destroy();
 });
 

@@ -22,7 +22,7 @@ parse('a line within a longer input is parsed where it lies', () => {
   const input = 'g a\nr  two words \r\n\n';
   assert.equal(parseRequest(input, 0, 3), { cmd: 'g', arg: 'a' });
   assert.equal(parseRequest(input, 4, 18), { cmd: 'r', arg: 'two words' });
-  assert.is(parseRequest(input, 19, 19), null);
+  assert.equal(parseRequest('q\nr x', 0, 1), { cmd: 'q', arg: '' }, 'nothing past the end is read');
 });
 
 parse('blank lines are null', () => {
@@ -118,6 +118,21 @@ table("each owner's holdings stay right as locks are freed from the middle, hand
   assert.is(t.heldBy(b), 2);
   assert.equal(t.drop(b), { orphans: 1, sharedOrphans: 1 });
   assert.equal([t.heldBy(a), t.heldBy(b), t.exclusive.size], [0, 0, 0]);
+});
+
+table("a dropped owner's locks go to their waiters exclusive first, then shared, each in the order it got them", () => {
+  const t = new LockTable();
+  const [a, c, ...w] = Array.from({ length: 6 }, () => new Owner());
+  t.get(c, 'z');
+  t.get(a, 'x');
+  t.sharedTryGet(a, 's1', 1);
+  t.get(a, 'y');
+  t.sharedTryGet(a, 's2', 1);
+  const waiters = [t.enqueue(w[0], 'x', false), t.enqueue(w[1], 'y', false), t.enqueue(w[2], 's1', true, 1), t.enqueue(w[3], 's2', true, 1)];
+  assert.equal(t.drop(a), { orphans: 2, sharedOrphans: 2 });
+  assert.equal(t.granted, waiters);
+  assert.equal([...t.exclusive.keys()], ['z', 'x', 'y'], 'as a dump shows them');
+  assert.equal([...t.shared.keys()], ['s1', 's2']);
 });
 
 table('drop releases all and counts orphans; map keys like __proto__ are plain names', () => {

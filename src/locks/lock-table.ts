@@ -6,8 +6,9 @@ import { WaitQueue, type Linked } from './wait-queue.js';
 
 /** One connection, as the table sees it. The server keeps its own state beside it. */
 export class Owner {
-  /** The locks held, exclusive and shared, newest first, linked through the table's own entries (see Held). */
+  /** The locks held, exclusive and shared, oldest first, linked through the table's own entries (see Held). */
   held: Held | null = null;
+  heldLast: Held | null = null;
   heldCount = 0;
   /** A connection waits for at most one lock at a time (its replies are in order). */
   waiter: Waiter | null = null;
@@ -181,14 +182,18 @@ export class LockTable {
     if (owner.waiter) this.cancel(owner.waiter);
     let orphans = 0;
     let sharedOrphans = 0;
-    for (let held = owner.held; held !== null; held = owner.held) {
-      if (held.shared) {
-        this.leave(held);
-        sharedOrphans++;
-      } else {
-        this.handOver(held);
-        orphans++;
-      }
+    // Exclusive locks first, then shared ones, each oldest first: the order
+    // in which waiters are granted them, and so where they show in dumps.
+    for (let held = owner.held, next; held !== null; held = next) {
+      next = held.next;
+      if (held.shared) continue;
+      this.handOver(held);
+      orphans++;
+    }
+    for (let held = owner.held, next; held !== null; held = next) {
+      next = held.next;
+      this.leave(held);
+      sharedOrphans++;
     }
     return { orphans, sharedOrphans };
   }
@@ -207,9 +212,10 @@ export class LockTable {
 
   private link(held: Held): Held {
     const owner = held.owner;
-    held.next = owner.held;
-    if (held.next !== null) held.next.prev = held;
-    owner.held = held;
+    held.prev = owner.heldLast;
+    if (held.prev !== null) held.prev.next = held;
+    else owner.held = held;
+    owner.heldLast = held;
     owner.heldCount++;
     return held;
   }
@@ -219,8 +225,11 @@ export class LockTable {
     if (held.prev !== null) held.prev.next = held.next;
     else owner.held = held.next;
     if (held.next !== null) held.next.prev = held.prev;
+    else owner.heldLast = held.prev;
+    held.prev = held.next = null;
     owner.heldCount--;
   }
+
 
   /** A shared holder leaves: those queued may now be admitted. */
   private leave(held: Held): void {
