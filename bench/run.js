@@ -17,10 +17,11 @@ const opt = (name, def) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : def;
 };
-const ROUNDS = opt('--rounds', SMOKE ? 1 : 9);
+// Even counts, so that each side goes first equally often.
+const ROUNDS = opt('--rounds', SMOKE ? 1 : 10);
 const SECONDS = opt('--seconds', SMOKE ? 0.3 : 2);
 const HOLD = opt('--connections', SMOKE ? 500 : 10_000);
-const STARTS = opt('--starts', SMOKE ? 3 : 31);
+const STARTS = opt('--starts', SMOKE ? 3 : 32);
 const HANDOFFS = opt('--handoffs', SMOKE ? 50 : 1000);
 // --only c1,hold: just those scenarios (c50, c50p16, c1, hold, startup, handoff), for working on one.
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { connect } from '../dist/index.js';
 import { start, until, sendWithoutNewline } from './helpers/server.js';
 import { startOldServer } from './helpers/old-server.js';
@@ -423,6 +424,21 @@ startup('the build stores a V8 code cache with the bundle that this Node accepts
   const length = code.readUInt32LE(0);
   const script = new Script(Module.wrap(code.toString('latin1', 4, 4 + length)), { cachedData: code.subarray(4 + length) });
   assert.is(script.cachedDataRejected, false);
+});
+
+startup('the cache is the trained one: it holds what a run compiled, not every function', async () => {
+  const code = fs.readFileSync(path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code'));
+  const length = code.readUInt32LE(0);
+  // The cache of every function, as the build makes first (its fallback), for comparison.
+  const whole = execFileSync(process.execPath, ['--no-lazy', '-e', `
+    const { Script } = require('node:vm');
+    const { Module } = require('node:module');
+    const code = require('node:fs').readFileSync(process.argv[1]);
+    const source = code.toString('latin1', 4, 4 + code.readUInt32LE(0));
+    process.stdout.write(String(new Script(Module.wrap(source)).createCachedData().length));
+  `, path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code')]).toString();
+  const trained = code.length - 4 - length;
+  assert.ok(trained < 0.85 * Number(whole), `cache of ${trained} bytes, against ${whole} for every function`);
 });
 
 startup('bin/lockd-run runs from the cache, and without one (missing, or rejected by V8)', async () => {
