@@ -112,6 +112,62 @@ test('many clients leaving at once: every lock is released and every socket clos
   await until(() => server.connections === 1, 'the server to close every socket');
 });
 
+test('stats and dumps stay consistent while hundreds of holders leave and their waiters get the locks', async () => {
+  const n = 400;
+  const queued = 100;
+  const holders = await Promise.all(Array.from({ length: n }, () => Raw.open(server.tcp.port)));
+  await Promise.all(holders.map(async (c, i) => {
+    assert.is(await c.ask(`g m${i}`), `1 Lock Get Success: m${i}`);
+    assert.match(await c.ask(`sg s${i % 10}`), new RegExp(`^\\d+ Shared Lock Get Success: s${i % 10}$`));
+  }));
+  const waiters = await Promise.all(Array.from({ length: queued }, () => Raw.openExt(server.tcp.port)));
+  waiters.forEach((w, i) => w.send(`wg -1 m${i}\n`));
+  await until(() => waiters.every((_, i) => server.waiting(`m${i}`) === 1), 'the waiters to queue');
+  const poller = await Raw.openExt(server.tcp.port);
+  const reply = async () => {
+    const out = [];
+    for (let [line] = await poller.read(1); line !== '.'; [line] = await poller.read(1)) out.push(line);
+    return out;
+  };
+  // q, d and sd in one write: the server runs them in one go, so they see the same table.
+  const snapshot = async () => {
+    poller.send('q\nd\nsd\n');
+    return { q: statsOf(await reply()), d: await reply(), sd: await reply() };
+  };
+  let last = await snapshot();
+  assert.equal([last.q.locks, last.d.length, last.q.shared_locks, last.sd.length], [n, n, 10, n]);
+  const check = (s) => {
+    const names = s.d.map((line) => line.slice(0, line.indexOf(': ')));
+    assert.is(names.length, s.q.locks, 'd lists as many locks as q counts');
+    assert.is(new Set(names).size, names.length, 'no lock listed twice');
+    assert.ok(names.every((name) => /^m\d+$/.test(name)), 'd lists only the locks taken');
+    assert.is(new Set(s.sd.map((line) => line.slice(0, line.indexOf(': ')))).size, s.q.shared_locks, 'sd as q counts');
+    for (const key of ['locks', 'shared_locks', 'connections']) assert.ok(s.q[key] <= last.q[key], `${key} only fall`);
+    last = s;
+  };
+  // The holders leave in eight waves of 50, each sent without waiting and
+  // followed at once by a look at the table, then until everything settles.
+  const closing = [];
+  let polls = 0;
+  for (let wave = 0; wave < 8; wave++) {
+    closing.push(...holders.slice(wave * 50, wave * 50 + 50).map((c) => c.end()));
+    check(await snapshot());
+    polls++;
+  }
+  const deadline = Date.now() + 20_000;
+  while (!(last.q.connections === queued + 2 && last.q.locks === queued)) {
+    assert.ok(Date.now() < deadline, `after ${polls} polls the locks were not yet handed over: ${JSON.stringify(last.q)}`);
+    check(await snapshot());
+    polls++;
+  }
+  await Promise.all(closing);
+  // Each waiter got its lock, and the dump shows just those, each held by its waiter.
+  for (const [i, w] of waiters.entries()) assert.match((await w.read(1))[0], new RegExp(`^1 \\d+ Lock Get Success: m${i}$`));
+  assert.equal(last.d.sort(), waiters.map((w, i) => `m${i}: ${w.address}`).sort());
+  assert.equal(last.sd, []);
+  assert.is(last.q.shared_locks, 0);
+});
+
 test('reset (RST) releases everything', async () => {
   const c = await holder();
   const before = await stats();
