@@ -1,4 +1,4 @@
-import { WaitQueue, type Linked } from './wait-queue.js';
+import { LinkedList, type Linked } from './linked-list.js';
 
 // The lock table: who holds what, who waits for what. Pure data, no I/O and
 // no clock: the server decides when a waiter gives up and calls cancel().
@@ -7,9 +7,7 @@ import { WaitQueue, type Linked } from './wait-queue.js';
 /** One connection, as the table sees it. The server keeps its own state beside it. */
 export class Owner {
   /** The locks held, exclusive and shared, oldest first, linked through the table's own entries (see Held). */
-  held: Held | null = null;
-  heldLast: Held | null = null;
-  heldCount = 0;
+  readonly held = new LinkedList<Held>();
   /** A connection waits for at most one lock at a time (its replies are in order). */
   waiter: Waiter | null = null;
 }
@@ -17,7 +15,8 @@ export class Owner {
 export class Waiter implements Linked<Waiter> {
   prev: Waiter | null = null;
   next: Waiter | null = null;
-  queue: WaitQueue<Waiter> | null = null;
+  /** The wait queue it is in, until granted or given up. */
+  list: LinkedList<Waiter> | null = null;
   /** Set when granted: holders at grant and the fencing token. */
   count = 0;
   token = 0;
@@ -39,9 +38,10 @@ export class Waiter implements Linked<Waiter> {
  * README, Performance), and a hundred bytes or so of every connection
  * holding a lock.
  */
-export class Held {
+export class Held implements Linked<Held> {
   prev: Held | null = null;
   next: Held | null = null;
+  list: LinkedList<Held> | null = null;
   constructor(
     readonly owner: Owner,
     readonly name: string,
@@ -60,8 +60,8 @@ export class LockTable {
   readonly exclusive = new Map<string, Held>();
   /** Holders in arrival order, each with its grant. */
   readonly shared = new Map<string, Map<Owner, Held>>();
-  private readonly exWaits = new Map<string, WaitQueue<Waiter>>();
-  private readonly shWaits = new Map<string, WaitQueue<Waiter>>();
+  private readonly exWaits = new Map<string, LinkedList<Waiter>>();
+  private readonly shWaits = new Map<string, LinkedList<Waiter>>();
   /**
    * Waiters granted by the last operation; the caller answers them and
    * empties the array. Kept here rather than returned so that the common
@@ -106,7 +106,7 @@ export class LockTable {
 
   /** How many locks owner holds, exclusive and shared. */
   heldBy(owner: Owner): number {
-    return owner.heldCount;
+    return owner.held.size;
   }
 
   // ---- shared ----
@@ -153,7 +153,7 @@ export class LockTable {
   enqueue(owner: Owner, name: string, shared: boolean, max = Infinity): Waiter {
     const waits = shared ? this.shWaits : this.exWaits;
     let queue = waits.get(name);
-    if (!queue) waits.set(name, (queue = new WaitQueue()));
+    if (!queue) waits.set(name, (queue = new LinkedList()));
     const waiter = new Waiter(owner, name, shared, max);
     queue.push(waiter);
     owner.waiter = waiter;
@@ -162,7 +162,7 @@ export class LockTable {
 
   /** Gives up a wait (timeout or disconnect). Those behind may now be admitted. */
   cancel(waiter: Waiter): void {
-    const queue = waiter.queue;
+    const queue = waiter.list;
     if (!queue) return;
     queue.remove(waiter);
     if (waiter.owner.waiter === waiter) waiter.owner.waiter = null;
@@ -184,13 +184,13 @@ export class LockTable {
     let sharedOrphans = 0;
     // Exclusive locks first, then shared ones, each oldest first: the order
     // in which waiters are granted them, and so where they show in dumps.
-    for (let held = owner.held, next; held !== null; held = next) {
+    for (let held = owner.held.head, next; held !== null; held = next) {
       next = held.next;
       if (held.shared) continue;
       this.handOver(held);
       orphans++;
     }
-    for (let held = owner.held, next; held !== null; held = next) {
+    for (let held = owner.held.head, next; held !== null; held = next) {
       next = held.next;
       this.leave(held);
       sharedOrphans++;
@@ -201,39 +201,21 @@ export class LockTable {
   // ---- internals ----
 
   private grantExclusive(owner: Owner, name: string): number {
-    const held = this.link(new Held(owner, name, false, this.nextToken++));
+    const held = new Held(owner, name, false, this.nextToken++);
+    owner.held.push(held);
     this.exclusive.set(name, held);
     return held.token;
   }
 
   private join(owner: Owner, name: string, holders: Map<Owner, Held>): void {
-    holders.set(owner, this.link(new Held(owner, name, true, this.nextToken++)));
+    const held = new Held(owner, name, true, this.nextToken++);
+    owner.held.push(held);
+    holders.set(owner, held);
   }
-
-  private link(held: Held): Held {
-    const owner = held.owner;
-    held.prev = owner.heldLast;
-    if (held.prev !== null) held.prev.next = held;
-    else owner.held = held;
-    owner.heldLast = held;
-    owner.heldCount++;
-    return held;
-  }
-
-  private unlink(held: Held): void {
-    const owner = held.owner;
-    if (held.prev !== null) held.prev.next = held.next;
-    else owner.held = held.next;
-    if (held.next !== null) held.next.prev = held.prev;
-    else owner.heldLast = held.prev;
-    held.prev = held.next = null;
-    owner.heldCount--;
-  }
-
 
   /** A shared holder leaves: those queued may now be admitted. */
   private leave(held: Held): void {
-    this.unlink(held);
+    held.owner.held.remove(held);
     const holders = this.shared.get(held.name)!;
     holders.delete(held.owner);
     if (holders.size === 0) this.shared.delete(held.name);
@@ -242,7 +224,7 @@ export class LockTable {
 
   /** Frees an exclusive lock: the first waiter, if any, gets it. */
   private handOver(held: Held): void {
-    this.unlink(held);
+    held.owner.held.remove(held);
     const name = held.name;
     const queue = this.exWaits.size === 0 ? undefined : this.exWaits.get(name);
     if (!queue) {

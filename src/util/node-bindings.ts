@@ -4,7 +4,7 @@
 // (see README, Performance). lockd-run needs one socket and one child, so it
 // uses the native handles those modules are built on, which Node still offers
 // through process.binding(). The client library keeps to node:net; the
-// server writes its replies through them (see server/adopt-socket.ts).
+// server writes its replies through them (see server/direct-write.ts).
 
 /** A native stream handle (TCP or pipe), as node:net drives it. */
 export interface StreamHandle {

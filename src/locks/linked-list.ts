@@ -1,33 +1,39 @@
-// A FIFO of waiters with O(1) append, pop and removal from the middle
-// (a waiter that times out or disconnects leaves from wherever it stands).
+// A doubly linked list through its items' own fields, with O(1) append and
+// removal from anywhere: the lock table's wait queues (a waiter that times
+// out or disconnects leaves from wherever it stands) and each owner's list
+// of what it holds (a lock is freed from wherever it was taken).
 
 export interface Linked<T> {
   prev: T | null;
   next: T | null;
-  queue: unknown;
+  /** The list the item is in, if any. */
+  list: unknown;
 }
 
-export class WaitQueue<T extends Linked<T>> {
+export class LinkedList<T extends Linked<T>> {
   head: T | null = null;
   tail: T | null = null;
+  size = 0;
 
   push(item: T): void {
-    item.queue = this;
+    item.list = this;
     item.prev = this.tail;
     item.next = null;
     if (this.tail) this.tail.next = item;
     else this.head = item;
     this.tail = item;
+    this.size++;
   }
 
   remove(item: T): void {
-    if (item.queue !== this) return;
+    if (item.list !== this) return;
     if (item.prev) item.prev.next = item.next;
     else this.head = item.next;
     if (item.next) item.next.prev = item.prev;
     else this.tail = item.prev;
     item.prev = item.next = null;
-    item.queue = null;
+    item.list = null;
+    this.size--;
   }
 
   get empty(): boolean {
@@ -35,6 +41,6 @@ export class WaitQueue<T extends Linked<T>> {
   }
 
   *[Symbol.iterator](): IterableIterator<T> {
-    for (let w = this.head; w; w = w.next) yield w;
+    for (let item = this.head; item; item = item.next) yield item;
   }
 }
