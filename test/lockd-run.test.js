@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
-import { execFileSync } from 'node:child_process';
 import { connect } from '../dist/index.js';
 import { start, until, sendWithoutNewline } from './helpers/server.js';
 import { startOldServer } from './helpers/old-server.js';
@@ -208,7 +207,7 @@ test('a command that ignores TERM is killed after --kill-after', async () => {
   const { code } = await proc.exited;
   assert.is(code, 137);
   assert.match(proc.stdout, /ignoring TERM/);
-  assert.match(proc.stderr, /still running 200ms after TERM; sending KILL/);
+  assert.match(proc.stderr, /still running 200ms after TERM; sent KILL/);
 });
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -354,6 +353,28 @@ test('the auth token does not reach the command', async () => {
   assert.is(proc.stdout, '[unset]\n');
 });
 
+test('the command runs in its own process group, and what it leaves there is terminated', async () => {
+  // The shell's pid and its process group (field 5 of /proc/PID/stat), and a straggler left behind.
+  const r = await lockdRun(addr, ['-l', 'x', '-c', 'echo $$ $(cut -d" " -f5 /proc/$$/stat); sleep 37 & exit 0']);
+  assert.is(r.code, 0);
+  const [pid, pgid] = r.stdout.trim().split(' ').map(Number);
+  assert.is(pgid, pid);
+  assert.match(r.stderr, /left processes running in its process group; terminating them/);
+  assert.throws(() => process.kill(-pgid, 0), /ESRCH/);
+});
+
+test('a unix socket server; gone, 69 and the reason', async () => {
+  const sock = path.join(tmp, 'lockd.sock');
+  const unixServer = await start({ unix: sock, port: undefined, host: undefined });
+  const r = await lockdRun(`unix:${sock}`, ['-l', 'x', '--', 'sh', '-c', 'echo $LOCKD_SERVER']);
+  assert.is(r.code, 0);
+  assert.is(r.stdout, `unix:${sock}\n`);
+  await unixServer.destroy();
+  const gone = await lockdRun(`unix:${sock}`, ['-l', 'x', '--', 'true']);
+  assert.is(gone.code, 69);
+  assert.is(gone.stderr, `lockd-run: cannot reach the lock server at unix:${sock}: no such socket\n`);
+});
+
 test('LOCKD_SERVER from the environment', async () => {
   const proc = launch(LOCKD_RUN, ['-l', 'x', '-c', 'echo $LOCKD_SERVER'], { env: { LOCKD_SERVER: addr } });
   await proc.exited;
@@ -415,67 +436,18 @@ old('the server going away while the command runs is noticed', async () => {
 
 old.run();
 
-const startup = suite('lockd-run start-up');
+const build = suite('before the build');
 
-startup('the build stores a V8 code cache with the bundle that this Node accepts', async () => {
-  const { Script } = await import('node:vm');
-  const { Module } = await import('node:module');
-  const code = fs.readFileSync(path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code'));
-  const length = code.readUInt32LE(0);
-  const script = new Script(Module.wrap(code.toString('latin1', 4, 4 + length)), { cachedData: code.subarray(4 + length) });
-  assert.is(script.cachedDataRejected, false);
-});
-
-startup('the cache is the trained one: it holds what a run compiled, not every function', async () => {
-  const code = fs.readFileSync(path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code'));
-  const length = code.readUInt32LE(0);
-  // The cache of every function, as the build makes first (its fallback), for comparison.
-  const whole = execFileSync(process.execPath, ['--no-lazy', '-e', `
-    const { Script } = require('node:vm');
-    const { Module } = require('node:module');
-    const code = require('node:fs').readFileSync(process.argv[1]);
-    const source = code.toString('latin1', 4, 4 + code.readUInt32LE(0));
-    process.stdout.write(String(new Script(Module.wrap(source)).createCachedData().length));
-  `, path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code')]).toString();
-  const trained = code.length - 4 - length;
-  assert.ok(trained < 0.85 * Number(whole), `cache of ${trained} bytes, against ${whole} for every function`);
-});
-
-startup('bin/lockd-run runs from the cache, and without one (missing, or rejected by V8)', async () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-run-cache-'));
-  fs.mkdirSync(path.join(root, 'dist', 'bundle'), { recursive: true });
-  fs.mkdirSync(path.join(root, 'bin'));
-  const bin = path.join(root, 'bin', 'lockd-run');
-  fs.copyFileSync(LOCKD_RUN, bin);
-  fs.copyFileSync(path.join(path.dirname(LOCKD_RUN), 'package.json'), path.join(root, 'bin', 'package.json'));
-  const code = fs.readFileSync(path.join(path.dirname(LOCKD_RUN), '..', 'dist', 'bundle', 'lockd-run.code'));
-  const length = code.readUInt32LE(0);
-  // The same length (all V8 checks) and another version: run from the cache, the built one shows.
-  const source = code.toString('latin1', 4, 4 + length);
-  const edited = Buffer.from(source.replace(/VERSION = "\d/, 'VERSION = "9'), 'latin1');
-  assert.is(edited.length, length);
-  const write = (cache) => fs.writeFileSync(path.join(root, 'dist', 'bundle', 'lockd-run.code'), Buffer.concat([code.subarray(0, 4), edited, cache]));
-  const version = async () => {
-    const proc = launch(bin, ['--version']);
-    assert.is((await proc.exited).code, 0);
-    return proc.stdout;
-  };
-  write(code.subarray(4 + length));
-  assert.match(await version(), /^lockd-run\/0\./, 'the cache is used');
-  write(Buffer.alloc(0));
-  assert.match(await version(), /^lockd-run\/9\./, 'no cache: compiled from the source');
-  write(Buffer.from('not a V8 code cache'));
-  assert.match(await version(), /^lockd-run\/9\./, 'a rejected cache: compiled from the source');
-  const run = launch(bin, ['-S', addr, '-l', 'x', '--', 'sh', '-c', 'echo $LOCKD_LOCK']);
-  assert.is((await run.exited).code, 0);
-  assert.is(run.stdout, 'x\n');
+build('in a clone before npm ci, both tools say in one line how to build them', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-unbuilt-'));
+  fs.cpSync(path.dirname(LOCKD_RUN), path.join(root, 'bin'), { recursive: true });
+  for (const tool of ['lockd-run', 'lockd-server']) {
+    const proc = launch(path.join(root, 'bin', tool), ['--help']);
+    assert.is((await proc.exited).code, 70);
+    assert.is(proc.stderr, `${tool}: not built: run "npm ci" (or "npm run build") in ${root}\n`);
+    assert.is(proc.stdout, '');
+  }
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-startup.before(async () => {
-  server = await start();
-  addr = `127.0.0.1:${server.tcp.port}`;
-});
-startup.after(() => server.destroy());
-
-startup.run();
+build.run();

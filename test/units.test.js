@@ -1,13 +1,11 @@
-// The pure layers on their own: request parsing, the lock table, the command-line parser; and the small OS helpers.
+// The pure layers on their own: request parsing, the lock table, the command-line parser.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRequest } from '../dist/protocol/request.js';
 import { LockTable, Owner } from '../dist/locks/lock-table.js';
 import { parseCommandLine } from '../dist/util/command-line.js';
 import { CliError } from '../dist/util/cli-errors.js';
-import { sendSignal } from '../dist/util/os-calls.js';
-import { timeoutAfter, now } from '../dist/util/clock.js';
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 
 const parse = suite('parseRequest');
 
@@ -162,7 +160,11 @@ const SPEC = {
   ],
 };
 const words = (line) => (line === '' ? [] : line.split(' '));
-const parsed = (line) => parseCommandLine(SPEC, words(line));
+const parsed = (line) => {
+  const { options, rest, printed } = parseCommandLine(SPEC, words(line));
+  assert.is(printed, false);
+  return { options, rest };
+};
 const refused = (line) => {
   try {
     parseCommandLine(SPEC, words(line));
@@ -192,6 +194,9 @@ cli('values: separate, after =, camelCase keys; options end at the command or at
   assert.equal(parsed('-l x --auth-token-file=/t cmd -l y'), { options: { lock: 'x', authTokenFile: '/t' }, rest: ['cmd', '-l', 'y'] });
   assert.equal(parsed('--lock=a=b -- -n'), { options: { lock: 'a=b' }, rest: ['-n'] });
   assert.equal(parsed('-l -dash cmd'), { options: { lock: '-dash' }, rest: ['cmd'] });
+  // Values stay the words given: not numbers, not trimmed.
+  assert.equal(parsed('-l 007 --auth-token-file 1e3 cmd').options, { lock: '007', authTokenFile: '1e3' });
+  assert.equal(parseCommandLine(SPEC, ['-l', '', '--auth-token-file= x ', 'cmd']).options, { lock: '', authTokenFile: ' x ' });
 });
 
 cli('short options as getopt reads them: clusters, and values in the same word', () => {
@@ -223,77 +228,21 @@ cli('misuse: unknown, repeated, missing or unwanted values', () => {
   assert.throws(() => parseCommandLine({ ...SPEC, command: false }, ['-n', 'x']), /unexpected argument "x"; try 'tool --help'/);
 });
 
-cli('--help and --version', () => {
-  const help = parsed('--help').print;
+cli('--help and --version are printed by cac, with -v left free for --verbose', () => {
+  // In a child process: cac prints them to stdout itself.
+  const url = new URL('../dist/util/command-line.js', import.meta.url).href;
+  const spec = { ...SPEC, options: [...SPEC.options, { flags: '-v, --verbose', description: 'verbose' }] };
+  const print = (...argv) => execFileSync(process.execPath, ['--input-type=module', '-e',
+    `import { parseCommandLine } from ${JSON.stringify(url)}; const r = parseCommandLine(${JSON.stringify(spec)}, ${JSON.stringify(argv)}); if (!r.printed) process.stdout.write(JSON.stringify(r));`], { encoding: 'utf8' });
+  const help = print('--help');
   assert.match(help, /^tool\/1\.2\.3\n\nUsage:\n  \$ tool \[options\] command\n\nOptions:\n/);
   assert.match(help, /\n  -w, --wait \[duration\]\s+wait\n/);
   assert.match(help, /\n  -h, --help\s+Display this message\n/);
-  assert.is(parsed('-nh').print, help);
-  assert.is(parsed('--version').print, 'tool/1.2.3\n');
+  assert.match(help, /\n  --version\s+Display version number\n/);
+  assert.not.match(help, / \n/, 'no line ends in a space');
+  assert.is(print('-nh'), help);
+  assert.match(print('--version'), /^tool\/1\.2\.3 /);
+  assert.equal(JSON.parse(print('-v', 'cmd')).options, { verbose: true });
 });
 
 cli.run();
-
-const signals = suite('sendSignal');
-
-signals('answers whether the signal went, and never sends one to a pid or signal it was not given', () => {
-  assert.is(sendSignal(process.pid, 0), true);
-  // No such process (above Linux's highest pid).
-  assert.is(sendSignal(2 ** 30, 0), false);
-  // Not a pid: as 0 it would be our own process group.
-  assert.is(sendSignal(NaN, 'SIGTERM'), false);
-  assert.is(sendSignal(0, 'SIGTERM'), false);
-  assert.is(sendSignal(1.5, 'SIGTERM'), false);
-  // Not a signal: it would have been sent as 0 and reported delivered.
-  assert.is(sendSignal(process.pid, 'SIGFOO'), false);
-});
-
-signals.run();
-
-const timeouts = suite('timeoutAfter');
-
-/**
- * Resolves when timeoutAfter(ms) fires. A pending timeoutAfter holds nothing
- * open (as a socket's would be, in the client), so a plain timer keeps the
- * test alive, and fails it if timeoutAfter never fires.
- */
-function fired(ms, withinMs = ms + 5000) {
-  return new Promise((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(`timeoutAfter(${ms}) did not fire within ${withinMs} ms`)), withinMs);
-    timeoutAfter(ms, () => {
-      clearTimeout(guard);
-      resolve();
-    });
-  });
-}
-
-timeouts('fires once the time is up, not before', async () => {
-  const started = now();
-  await fired(30);
-  assert.ok(now() - started >= 29, `fired after ${now() - started} ms`);
-});
-
-timeouts('cancelled, it never fires; a delay below 1, past the timer range or not a number is 1 ms, as with setTimeout', async () => {
-  let calls = 0;
-  timeoutAfter(20, () => calls++)();
-  timeoutAfter(0, () => calls++)();
-  const order = [];
-  timeoutAfter(0, () => order.push('fired'));
-  order.push('caller');
-  // Taken as given, the first three would wait for ever or 24 days.
-  await Promise.all([NaN, Infinity, 2 ** 31, -5].map((ms) => fired(ms, 2000)));
-  // A later timeout that does fire: by then the cancelled ones would have.
-  await fired(40);
-  assert.is(calls, 0);
-  assert.equal(order, ['caller', 'fired']);
-});
-
-timeouts('a pending one does not keep the process alive', async () => {
-  const script = "import('./dist/util/clock.js').then(({ timeoutAfter }) => timeoutAfter(60000, () => process.exit(3)))";
-  const started = now();
-  const code = await new Promise((resolve) => execFile(process.execPath, ['-e', script], (err) => resolve(err ? err.code : 0)));
-  assert.is(code, 0);
-  assert.ok(now() - started < 30000, 'exited while the timeout was pending');
-});
-
-timeouts.run();

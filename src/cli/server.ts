@@ -35,11 +35,8 @@ const COMMAND_LINE: CommandLineSpec = {
 };
 
 async function main(): Promise<number | void> {
-  const { options: opts, print } = parseCommandLine(COMMAND_LINE, process.argv.slice(2));
-  if (print !== undefined) {
-    process.stdout.write(print);
-    return;
-  }
+  const { options: opts, printed } = parseCommandLine(COMMAND_LINE, process.argv.slice(2));
+  if (printed) return;
   const listenOptions: ListenOptions = {
     disableDump: !!opts.disableDump,
     disableRegistry: !!opts.disableRegistry,

@@ -4,9 +4,8 @@ import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { pollAcquire } from './poll-acquire.js';
-import { now, timeoutAfter } from '../util/clock.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
-import { openNetSocket, type ClientSocket, type OpenSocket } from './open-socket.js';
+import { openSocket, type ClientSocket } from './open-socket.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
 
@@ -107,13 +106,12 @@ export class Client extends EventEmitter {
   /** Writes wait for this: for TLS, the TLS handshake must succeed before we speak. */
   private connecting = true;
 
-  /** `open` is how to connect: node:net unless told otherwise (lockd-run: openHandleSocket). */
-  constructor(endpoint: Endpoint, options: ClientOptions = {}, open: OpenSocket = openNetSocket) {
+  constructor(endpoint: Endpoint, options: ClientOptions = {}) {
     super();
     this.requestTimeout = options.request ?? 0;
     const secure = !('path' in endpoint) && (endpoint.tls || !!options.tls);
     const tlsOptions = secure ? (typeof options.tls === 'object' ? options.tls : {}) : null;
-    this.socket = open(endpoint, tlsOptions, () => {
+    this.socket = openSocket(endpoint, tlsOptions, () => {
       this.connecting = false;
       this.flush();
     });
@@ -146,10 +144,10 @@ export class Client extends EventEmitter {
    * answer comes (lockd-run's name and acquire): one round trip in all.
    */
   private async handshake(timeout: number, authToken: string | undefined): Promise<ServerInfo> {
-    // Holds nothing open: the socket does, until it answers or closes.
-    const cancelTimeout = timeoutAfter(timeout, () => {
+    // Holds nothing open (unref): the socket does, until it answers or closes.
+    const timer = setTimeout(() => {
       this.socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
-    });
+    }, timeout).unref();
     try {
       if (authToken !== undefined) checkName(authToken);
       // An old server ignores `hello` (and `auth`): no reply. So `me` right
@@ -166,7 +164,7 @@ export class Client extends EventEmitter {
       this.socket.destroy();
       throw err;
     } finally {
-      cancelTimeout();
+      clearTimeout(timer);
     }
     const queued = this.queued!;
     this.queued = null;
@@ -350,10 +348,10 @@ export class Client extends EventEmitter {
   /** Round trip to the server: proves the connection and the server are alive. Resolves to ms taken. */
   async ping(): Promise<number> {
     const info = await this.ready;
-    const start = now();
+    const start = performance.now();
     // An old server has no ping; `me` is the cheapest command it answers.
     await this.line(info.extended ? 'ping' : 'me');
-    return now() - start;
+    return performance.now() - start;
   }
 
   /** Closes the connection; the server releases every lock it held. */

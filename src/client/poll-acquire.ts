@@ -1,6 +1,5 @@
 import type { AcquireOptions, Client, Grant } from './client.js';
 import { LockdError } from './errors.js';
-import { now } from '../util/clock.js';
 
 const FIRST_DELAY = 25;
 const MAX_DELAY = 2_000;
@@ -15,11 +14,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function pollAcquire(client: Client, name: string, options: AcquireOptions): Promise<Grant> {
   const wait = options.wait ?? 0;
-  const deadline = now() + wait;
+  const deadline = performance.now() + wait;
   for (let delay = FIRST_DELAY; ; delay = Math.min(delay * 2, MAX_DELAY)) {
     const grant = await tryOnce(client, name, options);
     if (grant) return grant;
-    const left = deadline - now();
+    const left = deadline - performance.now();
     if (left <= 0) {
       throw new LockdError(`${options.shared ? 'Shared Lock' : 'Lock'} Get Failure: ${name}`, 'ELOCKBUSY');
     }

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from '../util/duration.js';
+
 // Request lines are byte strings: the network layer decodes them as latin1 so
 // every byte maps to one char and replies echo names back byte for byte
 // (UTF-8 names, invalid UTF-8 and NUL bytes all round-trip unchanged).
@@ -48,8 +50,6 @@ export function splitWord(arg: string): [string, string] {
   if (i < 0) return [arg, ''];
   return [arg.slice(0, i), arg.slice(i + 1).trim()];
 }
-
-import { MAX_TIMER_MS } from '../util/clock.js';
 
 /** A wait timeout argument in milliseconds: a whole number, or -1 for "forever" (so is anything past a timer's range). */
 export function parseWaitMs(word: string): number | null {

@@ -1,12 +1,10 @@
 import { Client, type Grant, type ServerInfo } from '../client/client.js';
 import { LockdError } from '../client/errors.js';
-import { openHandleSocket } from '../client/open-socket.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
-import { now } from '../util/clock.js';
 
 export type Say = (message: string) => void;
 
@@ -19,7 +17,7 @@ const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Connects and takes the lock, waiting as configured. INT, TERM and HUP stop the wait. */
 export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
-  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls }, openHandleSocket);
+  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
   client.on('error', () => {}); // each call reports its own failure
   let stoppedBy: string | null = null;
   const stop = (signal: NodeJS.Signals) => {
@@ -27,7 +25,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     client.destroy();
   };
   for (const s of WAIT_SIGNALS) process.on(s, stop);
-  const started = now();
+  const started = performance.now();
   // Name and acquire go out with the handshake, in one write: one round trip
   // in all. A server with the registry off refuses the name, which is fine.
   client.setName(cfg.name).catch(() => {});
@@ -39,7 +37,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     const grant = await granted;
     if (cfg.verbose) {
       const token = grant.token === null ? 'no fencing token from this server' : `token ${grant.token}`;
-      say(`got ${what(cfg)} after ${formatDuration(now() - started)} (${grant.count} holder(s), ${token})`);
+      say(`got ${what(cfg)} after ${formatDuration(performance.now() - started)} (${grant.count} holder(s), ${token})`);
     }
     return { kind: 'granted', client, grant, info };
   } catch (err) {
@@ -49,7 +47,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     }
     const e = err as LockdError;
     if (e.code === 'ELOCKBUSY') {
-      if (!cfg.quiet) say(await busyMessage(cfg, client, now() - started));
+      if (!cfg.quiet) say(await busyMessage(cfg, client, performance.now() - started));
       client.destroy();
       return { kind: 'exit', status: cfg.conflictExitCode };
     }

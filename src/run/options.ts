@@ -1,4 +1,4 @@
-import { hostname } from '../util/os-calls.js';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
 import { parseDuration } from '../util/duration.js';
@@ -110,11 +110,8 @@ function tlsOptions(o: Record<string, string | true>): RunConfig['tls'] {
 
 /** Parses lockd-run's command line; null when --help or --version was printed. Throws CliError on misuse. */
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunConfig | null {
-  const { options: o, rest: command, print } = parseCommandLine(COMMAND_LINE, argv);
-  if (print !== undefined) {
-    process.stdout.write(print);
-    return null;
-  }
+  const { options: o, rest: command, printed } = parseCommandLine(COMMAND_LINE, argv);
+  if (printed) return null;
 
   const exclusiveName = text(o.lock);
   const sharedName = text(o.shared);

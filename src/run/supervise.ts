@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
 import type { Client, Grant } from '../client/client.js';
 import { EXIT } from '../util/exit-codes.js';
@@ -5,9 +6,7 @@ import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './signals.js';
 import { spawnCommand } from './spawn-command.js';
-import { isatty, sendSignal } from '../util/os-calls.js';
 import type { Say } from './acquire-lock.js';
-import { now, timeoutAfter } from '../util/clock.js';
 
 /**
  * Runs the command while the lock is held; resolves to lockd-run's exit
@@ -18,40 +17,34 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   // Its own process group, so that on lock loss we can stop it and everything
   // it started. Not when it shares our terminal: a background group could not
   // read from it.
-  // isatty(0), not process.stdin.isTTY: touching process.stdin builds a stream (and loads readline) just to ask.
   const ownGroup = !isatty(0);
-  const child = spawnCommand(cfg.command[0], cfg.command.slice(1), ownGroup, {
-    ...withoutSecrets(process.env),
-    LOCKD_LOCK: cfg.lock,
-    LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
-    LOCKD_COUNT: String(grant.count),
-    LOCKD_MAX: cfg.max === undefined ? '' : String(cfg.max),
-    LOCKD_SERVER: cfg.server,
-    LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
+  const lockLost = new AbortController();
+  const child = spawnCommand(cfg.command[0], cfg.command.slice(1), {
+    detached: ownGroup,
+    env: {
+      ...withoutSecrets(process.env),
+      LOCKD_LOCK: cfg.lock,
+      LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
+      LOCKD_COUNT: String(grant.count),
+      LOCKD_MAX: cfg.max === undefined ? '' : String(cfg.max),
+      LOCKD_SERVER: cfg.server,
+      LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
+    },
+    killAfter: cfg.killAfter,
+    cancel: lockLost.signal,
   });
 
   let alive = true;
-  let killTimer: NodeJS.Timeout | null = null;
   const signal = (sig: NodeJS.Signals, wholeGroup: boolean) => {
-    if (!alive || child.pid === undefined) return;
-    // false when it is already gone: nothing to do then.
-    sendSignal(wholeGroup && ownGroup ? -child.pid : child.pid, sig);
-  };
-  /** TERM now, KILL after the grace period if it is still there. */
-  const terminate = (wholeGroup: boolean) => {
-    signal('SIGTERM', wholeGroup);
-    killTimer ??= setTimeout(() => {
-      if (alive) say(`command still running ${formatDuration(cfg.killAfter)} after TERM; sending KILL`);
-      signal('SIGKILL', true);
-    }, cfg.killAfter);
+    if (alive && child.pid !== undefined) sendSignal(wholeGroup && ownGroup ? -child.pid : child.pid, sig);
   };
 
   for (const sig of FORWARDED) {
-    // What a terminal would send to the whole foreground group goes to the command's group.
-    const toGroup = GROUP_SIGNALS.includes(sig);
     const forward =
-      sig === 'SIGTERM' ? () => terminate(true)
-      : ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => signal(sig, toGroup)
+      // TERM, then KILL after --kill-after: what is left of its group is reaped once it has gone.
+      sig === 'SIGTERM' ? () => alive && child.terminate()
+      // What a terminal would send to the whole foreground group goes to the command's group.
+      : ownGroup || !TERMINAL_GENERATED.includes(sig) ? () => signal(sig, GROUP_SIGNALS.includes(sig))
       : () => {};
     process.on(sig, forward);
   }
@@ -67,13 +60,13 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
       return;
     }
     say(`lost lock "${cfg.lock}": ${why}; terminating the command`);
-    terminate(true);
+    lockLost.abort();
   };
   watch(client, cfg.pingInterval, lose);
 
   const result = await child.ended;
   alive = false;
-  if (killTimer) clearTimeout(killTimer);
+  if (result.forceKilled) say(`command still running ${formatDuration(cfg.killAfter)} after TERM; sent KILL`);
   // Whatever the command left running in its group must not outlive the lock.
   if (ownGroup && child.pid !== undefined) await reapGroup(child.pid, cfg.killAfter, say);
 
@@ -100,11 +93,20 @@ async function reapGroup(pgid: number, grace: number, say: Say): Promise<void> {
   if (!groupAlive(pgid)) return;
   say('the command left processes running in its process group; terminating them');
   if (!sendSignal(-pgid, 'SIGTERM')) return;
-  const deadline = now() + grace;
-  while (groupAlive(pgid) && now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const deadline = performance.now() + grace;
+  while (groupAlive(pgid) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (groupAlive(pgid)) {
     say(`processes still running ${formatDuration(grace)} after TERM; sending KILL`);
     sendSignal(-pgid, 'SIGKILL'); // false if gone meanwhile
+  }
+}
+
+/** process.kill() that answers whether the signal was delivered instead of throwing (the process may be gone). */
+function sendSignal(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    return process.kill(pid, signal);
+  } catch {
+    return false;
   }
 }
 
@@ -121,22 +123,22 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 function watch(client: Client, interval: number, lose: (why: string) => void): void {
   client.once('close', () => lose('the connection to the lock server closed'));
-  let lastAnswer = now();
-  // timeoutAfter, not setInterval: this is set up while the command starts,
-  // and a quick command is done before Node's first timer is (see clock.ts).
+  let lastAnswer = performance.now();
   const check = () => {
-    const silent = now() - lastAnswer;
+    const silent = performance.now() - lastAnswer;
     if (silent > 2 * interval) {
       // The connection stays open: if the server is only slow, the lock is
       // still ours until the command has stopped.
       lose(`the lock server has not answered for ${formatDuration(silent)}`);
+      clearInterval(timer);
       return;
     }
     client.ping().then(
-      () => (lastAnswer = now()),
+      () => (lastAnswer = performance.now()),
       () => {},
     );
-    timeoutAfter(interval, check);
   };
-  timeoutAfter(interval, check);
+  // The command's end, not these checks, decides when lockd-run exits.
+  const timer = setInterval(check, interval).unref();
+  client.once('close', () => clearInterval(timer));
 }

@@ -18,10 +18,8 @@ export interface SocketOwner {
 export type OwnedSocket = net.Socket & { owner: SocketOwner };
 
 /** Declared fields, so that they are part of every socket's shape from the start. */
-export class AdoptedSocket extends net.Socket {
+class AdoptedSocket extends net.Socket {
   owner!: SocketOwner;
-  /** Bytes of direct writes that libuv still holds (see direct-write.ts). */
-  unsentDirect = 0;
 }
 
 // Every connection reads into this one buffer: the data is copied out (as a
@@ -37,14 +35,24 @@ function onRead(this: OwnedSocket, bytes: number, buffer: Uint8Array): void {
  * reads skip the stream machinery: each read goes straight from the shared
  * buffer to the owner (net's `onread` option, which Node offers only through
  * the Socket constructor, hence the hand-over of the handle). Per read this
- * saves a Buffer allocation and the readable-stream bookkeeping: under 50
- * connections with one request each in flight that is a third of the
- * server's CPU time (see README, Performance). Set `owner` before the next
- * turn of the event loop, when reads begin.
+ * saves a Buffer allocation and the readable-stream bookkeeping, which with
+ * many connections each sending one request at a time is much of the
+ * server's work (see docs/performance.md). Set `owner` before the next turn
+ * of the event loop, when reads begin.
+ *
+ * This is the one place in lockd that touches a private field of Node's
+ * (`_handle`). Should a Node no longer have it, or with `direct` false,
+ * the socket is read through its 'data' events instead: the same bytes,
+ * more work per read.
  */
-export function adoptSocket(accepted: net.Socket): OwnedSocket {
-  const internal = accepted as unknown as { _handle: unknown };
+export function adoptSocket(accepted: net.Socket, direct: boolean): OwnedSocket {
+  const internal = accepted as unknown as { _handle?: unknown };
   const handle = internal._handle;
+  if (!direct || typeof handle !== 'object' || handle === null) {
+    ownData(accepted);
+    accepted.resume();
+    return accepted as OwnedSocket;
+  }
   // The paused wrapper must never touch the handle again.
   internal._handle = null;
   return new AdoptedSocket({
@@ -54,15 +62,15 @@ export function adoptSocket(accepted: net.Socket): OwnedSocket {
     readable: true,
     writable: true,
     onread: { buffer: SHARED_READ_BUFFER, callback: onRead },
-  } as net.SocketConstructorOpts);
+  } as net.SocketConstructorOpts) as OwnedSocket;
 }
 
-function onDecrypted(this: OwnedSocket, chunk: Buffer): void {
+function onChunk(this: OwnedSocket, chunk: Buffer): void {
   this.owner.onData(chunk.toString('latin1'));
 }
 
-/** A TLS socket decrypts in JavaScript: its reads come as 'data' events. */
-export function ownDecrypted(socket: net.Socket): OwnedSocket {
-  socket.on('data', onDecrypted);
+/** Reads through 'data' events: a TLS socket (it decrypts in JavaScript), or one that could not be adopted. */
+export function ownData(socket: net.Socket): OwnedSocket {
+  socket.on('data', onChunk);
   return socket as OwnedSocket;
 }

@@ -22,7 +22,7 @@ export function authenticate(srv: ServerState, s: Session, cmd: string, token: s
   }
   srv.warn(`${s.address}: ${cmd === 'auth' ? 'wrong auth token' : `"${cmd}" before auth`}, connection closed`);
   s.refusal = cmd === 'auth' ? AUTH_FAILED : AUTH_REQUIRED;
-  s.waitMs = srv.policy.authFailureDelay;
+  s.refusalDelay = srv.policy.authFailureDelay;
   return null;
 }
 

@@ -145,7 +145,7 @@ function stats(srv: ServerState): Reply {
     ['shared_orphans', srv.counters.sharedOrphans],
   ];
   COMMAND_LIST.forEach((cmd, i) => {
-    const n = srv.counts[i];
+    const n = srv.commandCounts[i];
     if (cmd.stat === 'always' || (cmd.stat === 'used' && n > 0)) rows.push([`command_${cmd.name}`, n]);
   });
   rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
@@ -179,7 +179,7 @@ function waitGet(srv: ServerState, s: Session, arg: string): Reply {
   if (ms === 0) return R.lockGet(false, name);
   srv.table.enqueue(s, name, false);
   srv.log?.(`${s.label} waits for lock ${name}`);
-  s.waitMs = ms;
+  s.waitLimit = ms;
   return null;
 }
 
@@ -201,7 +201,7 @@ function waitSharedGet(srv: ServerState, s: Session, arg: string): Reply {
   if (ms === 0) return R.sharedRefused(name);
   srv.table.enqueue(s, name, true, max);
   srv.log?.(`${s.label} waits for shared lock ${name} (max ${max})`);
-  s.waitMs = ms;
+  s.waitLimit = ms;
   return null;
 }
 
@@ -228,4 +228,4 @@ export const COMMAND_LIST: readonly Command[] = [
 ];
 
 /** Command word to index in COMMAND_LIST (a Map: command words are client data, `__proto__` included). */
-export const COMMANDS = new Map(COMMAND_LIST.map((cmd, i) => [cmd.name, i]));
+export const COMMAND_INDEX = new Map(COMMAND_LIST.map((cmd, i) => [cmd.name, i]));

@@ -1,7 +1,5 @@
 import type { OwnedSocket } from './adopt-socket.js';
-import { unsentBytes, writeLatin1 } from './direct-write.js';
 import { execute } from './dispatch.js';
-import { lockGet, sharedRefused } from '../protocol/replies.js';
 import { Session } from './session.js';
 import { closeSoon } from './close-queue.js';
 import type { ServerState } from './state.js';
@@ -82,7 +80,7 @@ export class Connection {
     const maxLine = this.limits.maxLine;
     const input = this.input;
     // Nothing is written while the lines run: what is unsent now stays unsent.
-    const room = this.limits.maxPendingOutput - unsentBytes(socket) - this.pendingOut.length;
+    const room = this.limits.maxPendingOutput - socket.writableLength - this.pendingOut.length;
     let out = '';
     let start = 0;
     while (!this.blocked) {
@@ -152,7 +150,7 @@ export class Connection {
     if (out === '') return;
     this.pendingOut = '';
     if (this.closed) return;
-    if (!this.throttled) writeLatin1(this.socket, out);
+    if (!this.throttled) this.socket.write(out, 'latin1');
     // Go on reading once this has reached the kernel ('drain' would not come
     // if the write fitted under the socket's high-water mark).
     else this.socket.write(out, 'latin1', () => this.unthrottle());
@@ -209,7 +207,7 @@ export class Connection {
       this.flush();
       this.hangUp();
       this.socket.destroySoon();
-    }, this.session.waitMs);
+    }, this.session.refusalDelay);
   }
 
   /** Sends the replies so far, releases its locks, and closes. */
@@ -224,13 +222,11 @@ export class Connection {
 
   private startWait(): void {
     this.blocked = true;
-    const ms = this.session.waitMs;
+    const ms = this.session.waitLimit;
     if (ms !== Infinity) {
       this.waitTimer = setTimeout(() => {
         this.waitTimer = null;
-        const waiter = this.session.waiter!;
-        this.srv.giveUp(waiter);
-        this.answerWait(waiter.shared ? sharedRefused(waiter.name) : lockGet(false, waiter.name));
+        this.srv.giveUp(this.session.waiter!);
       }, ms);
     }
   }
@@ -278,7 +274,7 @@ export class Connection {
     this.hangUp();
     // Everything written already reached the kernel: close (close(2) sends
     // it and then the FIN) instead of a shutdown first.
-    if (unsentBytes(this.socket) === 0) closeSoon(this.socket);
+    if (this.socket.writableLength === 0) closeSoon(this.socket);
     else {
       this.socket.end();
       // A client that half-closed and never reads: its replies cannot wait for ever.

@@ -1,7 +1,7 @@
 import { parseRequest } from '../protocol/request.js';
 import { END, unknown } from '../protocol/replies.js';
 import { authenticate } from './auth.js';
-import { COMMANDS, COMMAND_LIST, type Reply } from './commands.js';
+import { COMMAND_INDEX, COMMAND_LIST, type Reply } from './commands.js';
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
 
@@ -10,13 +10,13 @@ export function execute(srv: ServerState, s: Session, input: string, start: numb
   const req = parseRequest(input, start, end);
   if (req === null) return '';
   if (!s.authed) return authenticate(srv, s, req.cmd, req.arg);
-  const index = COMMANDS.get(req.cmd);
+  const index = COMMAND_INDEX.get(req.cmd);
   if (index === undefined) {
     srv.counters.invalidCommands++;
     srv.log?.(`${s.label} sent an unknown command ${JSON.stringify(req.cmd)}`);
     return s.ext ? unknown(req.cmd) : '';
   }
-  srv.counts[index]++;
+  srv.commandCounts[index]++;
   const cmd = COMMAND_LIST[index];
   const reply = cmd.run(srv, s, req.arg);
   if (reply !== null && cmd.multiline && s.ext) return reply + END;

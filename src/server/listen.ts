@@ -5,7 +5,7 @@ import { Connection, type ConnectionLimits } from './connection.js';
 import { ServerState, type Log } from './state.js';
 import { COMMAND_LIST } from './commands.js';
 import { formatAddress } from '../util/address.js';
-import { adoptSocket, ownDecrypted } from './adopt-socket.js';
+import { adoptSocket, ownData } from './adopt-socket.js';
 import { Admission } from './admission.js';
 import { digest } from './auth.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
@@ -27,6 +27,8 @@ export interface ListenOptions {
   limits?: Partial<Limits>;
   /** Clients must send `auth TOKEN` first (see docs/protocol.md). */
   authToken?: string;
+  /** Read every connection through its 'data' events, not the faster direct reads (see adopt-socket.ts); for tests and measurements. */
+  dataEvents?: boolean;
   /** The TCP listener speaks TLS. With `ca`, clients must present a certificate it signed. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
@@ -105,7 +107,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     const address = accepted.remoteAddress
       ? formatAddress(accepted.remoteAddress, accepted.remotePort!)
       : `unix:${++unixCount}`;
-    const socket = kind === 'tls' ? ownDecrypted(accepted) : adoptSocket(accepted);
+    const socket = kind === 'tls' ? ownData(accepted) : adoptSocket(accepted, !options.dataEvents);
     const conn = new Connection(srv, socket, ip, address, limits, kind === 'tls' ? unlist : gone); // TLS: see admitTls
     conn.session.authed = srv.policy.authDigest === null;
     if (!conn.session.authed) conn.requireAuthWithin(limits.lineTimeout);

@@ -6,12 +6,13 @@ export class Session extends Owner {
   name: string | null = null;
   /** Set by `hello`: multi-line replies end with a terminator and unknown commands are answered. */
   ext = false;
-  /** Set by a waiting command that returned no reply yet: how long it may wait (ms, Infinity). */
-  waitMs = 0;
+  /** Set by a waiting command that returned no reply yet: how long it may wait for its lock (ms, Infinity). */
+  waitLimit = 0;
   /** False until `auth` succeeds, when the server requires it. */
   authed = true;
-  /** Set with a null reply: send this after waitMs, then close the connection. */
+  /** Set with a null reply: send this after refusalDelay ms, then close the connection. */
   refusal: string | null = null;
+  refusalDelay = 0;
 
   constructor(
     /** IP:PORT, [v6]:PORT or unix:N; also the default name. */

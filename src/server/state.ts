@@ -2,7 +2,7 @@ import { LockTable, type Waiter } from '../locks/lock-table.js';
 import { Registry } from './registry.js';
 import { Counters } from './stats.js';
 import type { Session } from './session.js';
-import { grant, sharedGrant } from '../protocol/replies.js';
+import { grant, lockGet, sharedGrant, sharedRefused } from '../protocol/replies.js';
 
 export interface Features {
   /** `d`, `sd`, `dump`, `who` answer (else `0 disabled`). */
@@ -28,7 +28,7 @@ export class ServerState {
   readonly registry = new Registry();
   readonly counters = new Counters();
   /** Times each command ran, indexed like COMMAND_LIST. */
-  readonly counts: number[];
+  readonly commandCounts: number[];
 
   constructor(
     readonly features: Features,
@@ -39,7 +39,7 @@ export class ServerState {
     readonly policy: Policy,
     commandCount: number,
   ) {
-    this.counts = new Array<number>(commandCount).fill(0);
+    this.commandCounts = new Array<number>(commandCount).fill(0);
   }
 
   /** Answers every waiter the last table operation granted. */
@@ -55,9 +55,10 @@ export class ServerState {
     granted.length = 0;
   }
 
-  /** A waiter gave up (timeout): leave the queue, then let those behind it in. */
+  /** A waiter's time is up: it leaves the queue, is refused as its command refuses a busy lock, and those behind it may get in. */
   giveUp(waiter: Waiter): void {
     this.table.cancel(waiter);
+    (waiter.owner as Session).answerWait(waiter.shared ? sharedRefused(waiter.name) : lockGet(false, waiter.name));
     this.flushGrants();
   }
 

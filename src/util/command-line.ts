@@ -1,12 +1,9 @@
+import { cac } from 'cac';
 import { CliError } from './cli-errors.js';
 
-/**
- * Both command lines: one table of options gives the parser and --help.
- * (Not cac: loading and running it took about 3 ms of lockd-run's start-up,
- * which has about 8 ms to spend in all; see README, Performance.)
- */
+/** Both command lines: one table of options gives cac its options and --help. */
 export interface OptionSpec {
-  /** As in --help, an optional short name, then the long one: `-l, --lock <name>` (a value is required), `-w, --wait [duration]` (optional), `-v, --verbose` (none). */
+  /** As cac takes them: an optional short name, then the long one: `-l, --lock <name>` (a value is required), `-w, --wait [duration]` (optional), `-v, --verbose` (none). */
   flags: string;
   description: string;
   /** Optional values only: whether the next word is this option's value rather than the command. */
@@ -31,96 +28,106 @@ export interface ParsedCommandLine {
   options: Record<string, string | true>;
   /** The words after the options (the command). */
   rest: string[];
-  /** --help or --version was asked for: print this and exit 0. */
-  print?: string;
+  /** --help or --version was asked for, and printed: exit 0. */
+  printed: boolean;
 }
 
-interface Option {
-  spec: OptionSpec;
-  long: string;
-  key: string;
-  value: 'none' | 'required' | 'optional';
-}
-
-const BUILT_IN: OptionSpec[] = [
-  { flags: '-h, --help', description: 'Display this message' },
-  { flags: '--version', description: 'Display version number' },
-];
-
-/** A spec's names (`-l, --lock`), without its value (`<name>`). */
-function namesOf(s: OptionSpec): string {
-  const space = s.flags.indexOf(' ', s.flags.lastIndexOf('--'));
-  return space < 0 ? s.flags : s.flags.slice(0, space);
-}
-
-function toOption(s: OptionSpec): Option {
-  const names = namesOf(s);
-  const long = names.slice(names.lastIndexOf('--'));
-  const words = long.slice(2).split('-');
-  const placeholder = s.flags.slice(names.length + 1);
-  return {
-    spec: s,
-    long,
-    key: words[0] + words.slice(1).map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
-    value: placeholder === '' ? 'none' : placeholder[0] === '<' ? 'required' : 'optional',
-  };
+/** cac's view of one option (its Option class is not exported by name). */
+interface CacOption {
+  rawName: string;
+  /** camelCase names, shortest first: ['l', 'lock']. */
+  names: string[];
+  /** true: <value>, false: [value], undefined: a flag. */
+  required?: boolean;
 }
 
 /**
- * The option a flag (`-l` or `--lock`) names. Only the options a command
- * line uses are parsed from their specs: parsing all of lockd-run's up front
- * took about 0.4 ms of its start-up, and this takes its option parsing from
- * about 0.7 ms to 0.45. (No regular expressions either: compiling them cost
- * a tenth of a millisecond.)
+ * Marks a value for cac: its parser (mri) turns values that look like numbers
+ * into numbers (a lock named 007 would become 7). No argument can hold a NUL,
+ * so a leading one is unambiguous, and taken off after parsing.
  */
-function findOption(spec: CommandLineSpec, flag: string): Option | undefined {
-  for (const specs of [spec.options, BUILT_IN]) {
-    for (const s of specs) {
-      const names = namesOf(s);
-      if (names === flag || names.startsWith(`${flag}, `) || names.endsWith(`, ${flag}`)) return toOption(s);
-    }
-  }
-  return undefined;
-}
+const MARK = '\0';
 
 /**
- * Parses argv the way flock(1) (getopt) does: `--name value`, `--name=value`,
- * `-n value`, `-nvalue`, clusters such as `-nq` in which the first letter that
- * takes a value takes the rest of the word (`-nw5s`) or else the next word,
- * and `--` to end the options. An optional value (`-w [duration]`) in the
- * next word is taken if isValue() accepts it, or, before an explicit `--`, if
- * it is not an option. A flag may be repeated; an option with a value may
- * not (which would win is a guess). Throws CliError for unknown, repeated or
- * incomplete options.
+ * Parses argv with cac, which also prints --help and --version. cac takes the
+ * words as they come and leaves three things to a pre-split here: where the
+ * options end (lockd-run's command starts at the first word that is not an
+ * option, flock-style, so `lockd-run -l x ls -la` needs no `--`); whether an
+ * optional value (`-w [duration]`) is in the next word; and getopt's short
+ * forms (`-nq`, `-lNAME`, `-nw5s`). The pre-split writes each option as
+ * `--long` or `--long=VALUE` for cac. A flag may be repeated; an option with
+ * a value may not (which would win is a guess). Throws CliError for unknown,
+ * repeated or incomplete options.
  */
 export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedCommandLine {
+  const cli = cac(spec.program);
+  cli.usage(spec.usage);
+  for (const o of spec.options) cli.option(o.flags, o.description);
+  for (const e of spec.examples ?? []) cli.example(`  ${e}`);
+  cli.help((sections) => [
+    // cac ends each option line with a space (where a default would go).
+    ...sections.map((s) => ({ ...s, body: s.body.replace(/ +$/gm, '') })),
+    ...(spec.sections ?? []).map(([title, body]) => ({ title, body })),
+  ]);
+  // Not cac's default `-v, --version`: -v is --verbose.
+  cli.version(spec.version, '--version');
+
+  const known = cli.globalCommand.options as unknown as CacOption[];
+  const { words, rest } = preSplit(spec, known, argv);
+  const parsed = cli.parse(['node', spec.program, ...words], { run: false });
+  if (parsed.options.help || parsed.options.version) return { options: {}, rest: [], printed: true };
+
   const options: Record<string, string | true> = {};
+  for (const option of known) {
+    const key = option.names[option.names.length - 1];
+    const value: unknown = parsed.options[key];
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    if (option.required === undefined) options[key] = true;
+    else if (values.length > 1) throw new CliError(`${longFlag(option)} may be given only once`);
+    else options[key] = values[0] === true ? true : String(values[0]).slice(MARK.length);
+  }
+  return { options, rest, printed: false };
+}
+
+/** `--lock` of `-l, --lock <name>`. */
+function longFlag(option: CacOption): string {
+  return /--[^\s,]+/.exec(option.rawName)![0];
+}
+
+/** The pre-split (see parseCommandLine): cac's words for the options, and the words after them. */
+function preSplit(spec: CommandLineSpec, known: CacOption[], argv: string[]): { words: string[]; rest: string[] } {
+  const words: string[] = [];
   const dashes = argv.indexOf('--');
   const find = (flag: string) => {
-    const option = findOption(spec, flag);
-    if (!option) throw new CliError(`unknown option ${flag}; try '${spec.program} --help'`);
+    const long = flag.startsWith('--');
+    const name = long ? flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) : flag.slice(1);
+    const option = known.find((o) => (long ? o.names.length > 1 || o.names[0].length > 1 : o.names[0].length === 1) && o.names.includes(name));
+    // `--l` is not `-l`, and `-x` not `--x`.
+    if (!option || (long && name.length === 1) || (!long && name.length !== 1)) {
+      throw new CliError(`unknown option ${flag}; try '${spec.program} --help'`);
+    }
     return option;
   };
-  const set = (option: Option, value: string | true) => {
-    if (option.key in options && option.value !== 'none') throw new CliError(`${option.long} may be given only once`);
-    options[option.key] = value;
-  };
-  /** The option at argv[i] with nothing after it in its word: its value is the next word, if any. Returns where it ends. */
-  const valueFromNext = (option: Option, i: number): number => {
+  const flag = (option: CacOption) => words.push(longFlag(option));
+  const value = (option: CacOption, text: string) => words.push(`${longFlag(option)}=${MARK}${text}`);
+  /** The option at argv[i], nothing after it in its word: its value is the next word, if any. Returns where it ends. */
+  const valueFromNext = (option: CacOption, i: number): number => {
     const next = argv[i + 1];
+    const isValue = spec.options.find((o) => o.flags === option.rawName)?.isValue;
     const takes =
       next !== undefined &&
       next !== '--' &&
-      (option.value === 'required' ||
-        (option.value === 'optional' && ((dashes > i && !next.startsWith('-')) || !!option.spec.isValue?.(next))));
+      (option.required === true || (dashes > i && !next.startsWith('-')) || !!isValue?.(next));
     if (takes) {
-      set(option, next);
+      value(option, next);
       return i + 1;
     }
-    if (option.value === 'required') throw new CliError(`${option.long} needs a value`);
-    set(option, true);
+    if (option.required) throw new CliError(`${longFlag(option)} needs a value`);
+    flag(option);
     return i;
   };
+
   let i = 0;
   for (; i < argv.length; i++) {
     const word = argv[i];
@@ -135,40 +142,25 @@ export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedC
     if (word.startsWith('--')) {
       const eq = word.indexOf('=');
       const option = find(eq < 0 ? word : word.slice(0, eq));
-      if (eq < 0 && option.value !== 'none') i = valueFromNext(option, i);
-      else if (eq < 0) set(option, true);
-      else if (option.value === 'none') throw new CliError(`${option.long} takes no value`);
-      else set(option, word.slice(eq + 1));
+      if (eq < 0) {
+        if (option.required === undefined) flag(option);
+        else i = valueFromNext(option, i);
+      } else if (option.required === undefined) throw new CliError(`${longFlag(option)} takes no value`);
+      else value(option, word.slice(eq + 1));
       continue;
     }
     for (let k = 1; k < word.length; k++) {
       const option = find(`-${word[k]}`);
-      if (option.value === 'none') {
-        set(option, true);
+      if (option.required === undefined) {
+        flag(option);
         continue;
       }
-      const rest = word.slice(k + 1);
-      // `-l=name` as well as `-lname`: cac read it so, and lock names rarely start with "=".
-      if (rest !== '') set(option, rest.startsWith('=') ? rest.slice(1) : rest);
+      const inWord = word.slice(k + 1);
+      // `-l=name` as well as `-lname`, and lock names rarely start with "=".
+      if (inWord !== '') value(option, inWord.startsWith('=') ? inWord.slice(1) : inWord);
       else i = valueFromNext(option, i);
       break;
     }
   }
-  if (options.help) return { options, rest: [], print: help(spec) };
-  if (options.version) return { options, rest: [], print: `${spec.program}/${spec.version}\n` };
-  return { options, rest: argv.slice(i) };
-}
-
-/** --help: usage, options, examples, and the extra sections. */
-export function help(spec: CommandLineSpec): string {
-  const all = [...spec.options, ...BUILT_IN];
-  const width = Math.max(...all.map((o) => o.flags.length)) + 2;
-  const parts = [
-    `${spec.program}/${spec.version}`,
-    `Usage:\n  $ ${spec.program} ${spec.usage}`,
-    `Options:\n${all.map((o) => `  ${o.flags.padEnd(width)}${o.description}`).join('\n')}`,
-  ];
-  if (spec.examples) parts.push(`Examples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}`);
-  for (const [title, body] of spec.sections ?? []) parts.push(`${title}:\n${body}`);
-  return `${parts.join('\n\n')}\n`;
+  return { words, rest: argv.slice(i) };
 }

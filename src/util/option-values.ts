@@ -1,9 +1,7 @@
-import { parseDuration } from './duration.js';
+import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import { CliError } from './cli-errors.js';
-import { MAX_TIMER_MS } from './clock.js';
 
 // Option values of both command lines, checked one way.
-
 
 export function durationOption(value: unknown, option: string, { allowZero = true } = {}): number {
   const ms = parseDuration(String(value));
