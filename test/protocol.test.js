@@ -1,4 +1,4 @@
-// Every row of ../shared/protocol.md, byte for byte.
+// Every row of docs/protocol.md's compatibility protocol, byte for byte.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { start, until } from './helpers/server.js';
