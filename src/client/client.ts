@@ -436,8 +436,8 @@ export class Client extends EventEmitter {
       const p: Pending = { ...shape, lines: [], resolve, reject, timeout };
       this.pending.push(p);
       if (this.pending.length === 1) this.armTimer(p);
-      // A resolved promise, not queueMicrotask(), which builds an AsyncResource
-      // each call: its first call alone is 0.2 ms of lockd-run's start-up.
+      // A resolved promise, not queueMicrotask(), which builds an
+      // AsyncResource each call (a cost in lockd-run's start-up).
       if (this.out === '') void RESOLVED.then(() => this.flush());
       this.out += text;
     });

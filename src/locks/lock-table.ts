@@ -33,9 +33,9 @@ export class Waiter implements Linked<Waiter> {
  * One grant: an exclusive lock's entry in the table, or one holder's among a
  * shared lock's holders, which is also a link in its owner's list of what it
  * holds. Taking and freeing a lock then touch the table alone, not a
- * per-owner Set too: such Sets cost a third of the lock table's time when
+ * per-owner Set too: such Sets were much of the lock table's time when
  * pipelined, mostly rebuilding themselves as they filled and emptied (see
- * README, Performance), and a hundred bytes or so of every connection
+ * docs/performance.md), and a hundred bytes or so of every connection
  * holding a lock.
  */
 export class Held implements Linked<Held> {

@@ -9,7 +9,7 @@ const say = (message: string) => process.stderr.write(`lockd-run: ${message}\n`)
 /**
  * Takes the lock, runs the command while holding it, and resolves to the exit
  * status. The caller exits then, which closes the connection and so releases
- * the lock: closing it here first would only delay the exit (by about 1 ms).
+ * the lock: closing it here first would only delay the exit.
  */
 export async function lockdRun(cfg: RunConfig): Promise<number> {
   const acquired = await acquireLock(cfg, say);

@@ -12,8 +12,8 @@ export interface SocketOwner {
 /**
  * A socket that carries its owner. Node calls read callbacks and event
  * listeners with the socket as `this`, so one shared function per event
- * serves every connection: no closures per connection, which at 10,000
- * connections is half a kilobyte each (see README, Performance).
+ * serves every connection: no closures per connection, which add up with
+ * many idle connections (see docs/performance.md).
  */
 export type OwnedSocket = net.Socket & { owner: SocketOwner };
 

@@ -2,8 +2,8 @@ import type { Socket } from 'node:net';
 
 /**
  * Sockets whose clients have gone, waiting for their close(2). On loopback a
- * close costs about 20 us of kernel time (our FIN and the peer's ACK are
- * processed inside the call), and Node's teardown as much again. When
+ * close does real kernel work (our FIN and the peer's ACK are processed
+ * inside the call), and Node's teardown as much again. When
  * thousands of clients leave at once, closing each as its EOF is read makes
  * every later client's locks wait for all the earlier closes. So the
  * connection releases its locks at the EOF and queues the socket here; the
@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
  */
 const queue: Socket[] = [];
 let head = 0;
-/** Closes per turn: about 2 ms of work, so reads (and `q`) are never held up for long. */
+/** Closes per turn: a bounded batch, so reads (and `q`) are never held up for long. */
 const BATCH = 64;
 
 export function closeSoon(socket: Socket): void {

@@ -313,8 +313,7 @@ const pendingFlush: Connection[] = [];
 /**
  * The connection whose replies are written as soon as they are made: the only
  * one that had replies in the last batch. With one busy client, batching only
- * costs a trip through the event loop's check phase per reply (about a tenth
- * of the throughput of one connection); with many, it saves waking each peer
+ * costs a trip through the event loop's check phase per reply; with many, it saves waking each peer
  * mid-batch. The first reply for any other connection turns batching back on.
  */
 let soloWriter: Connection | null = null;
