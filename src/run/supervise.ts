@@ -5,7 +5,7 @@ import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './signals.js';
-import { spawnCommand } from './spawn-command.js';
+import { spawnCommand, type RunningCommand } from './spawn-command.js';
 import type { Say } from './acquire-lock.js';
 
 /**
@@ -19,21 +19,11 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
   // read from it.
   const ownGroup = !isatty(0);
   const lockLost = new AbortController();
-  const child = spawnCommand(cfg.command[0], cfg.command.slice(1), {
-    detached: ownGroup,
-    env: {
-      ...withoutSecrets(process.env),
-      LOCKD_LOCK: cfg.lock,
-      LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
-      LOCKD_COUNT: String(grant.count),
-      LOCKD_MAX: cfg.max === undefined ? '' : String(cfg.max),
-      LOCKD_SERVER: cfg.server,
-      LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
-    },
-    killAfter: cfg.killAfter,
-    cancel: lockLost.signal,
-  });
-
+  // The handlers go first: from the first signal handler on, Node takes the
+  // signal, not the kernel's default. Were they set up after the spawn, a
+  // TERM sent as soon as the command shows signs of life could end lockd-run
+  // before they are. They run on the event loop, by when `child` is set.
+  let child: RunningCommand;
   let alive = true;
   const signal = (sig: NodeJS.Signals, wholeGroup: boolean) => {
     if (alive && child.pid !== undefined) sendSignal(wholeGroup && ownGroup ? -child.pid : child.pid, sig);
@@ -48,6 +38,21 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
       : () => {};
     process.on(sig, forward);
   }
+  child = spawnCommand(cfg.command[0], cfg.command.slice(1), {
+    detached: ownGroup,
+    env: {
+      ...withoutSecrets(process.env),
+      LOCKD_LOCK: cfg.lock,
+      LOCKD_MODE: cfg.shared ? 'shared' : 'exclusive',
+      LOCKD_COUNT: String(grant.count),
+      LOCKD_MAX: cfg.max === undefined ? '' : String(cfg.max),
+      LOCKD_SERVER: cfg.server,
+      LOCKD_TOKEN: grant.token === null ? '' : String(grant.token),
+    },
+    killAfter: cfg.killAfter,
+    cancel: lockLost.signal,
+  });
+
   // If lockd-run itself dies (anything but KILL), the command must not run on unlocked.
   onExit(() => signal('SIGTERM', true));
 
