@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { LockdError, replyLineTooLong } from './errors.js';
+import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { pollAcquire } from './poll-acquire.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
-import { openSocket, type ClientSocket } from './open-socket.js';
+import type { Socket } from 'node:net';
+import { openSocket } from './open-socket.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
 
@@ -87,7 +88,7 @@ const RESOLVED = Promise.resolve();
  * replies are matched to calls in order.
  */
 export class Client extends EventEmitter {
-  private readonly socket: ClientSocket;
+  private readonly socket: Socket;
   private readonly pending = new Fifo<Pending>();
   /** Calls made before the handshake finished. */
   private queued: (() => void)[] | null = [];
@@ -466,9 +467,10 @@ export class Client extends EventEmitter {
     if (this.partial.length > MAX_REPLY_LINE) this.refuseLine();
   }
 
+  /** A reply line over MAX_REPLY_LINE: whatever answers is not a lock server, or is broken. */
   private refuseLine(): void {
     this.partial = '';
-    this.socket.destroy(replyLineTooLong());
+    this.socket.destroy(new LockdError(`a reply line longer than ${MAX_REPLY_LINE} characters`, 'EPROTOCOL'));
   }
 
   private onLine(line: string): void {

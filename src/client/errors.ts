@@ -1,5 +1,3 @@
-import { MAX_REPLY_LINE } from '../protocol/reply-parse.js';
-
 /** Every error the client library rejects with. `code` says which case it is. */
 export class LockdError extends Error {
   constructor(
@@ -31,8 +29,3 @@ export type LockdErrorCode =
   | 'EAUTH'
   /** Could not connect: the socket error's code is in `cause`. */
   | 'ECONNECT';
-
-/** A reply line over MAX_REPLY_LINE: whatever answers is not a lock server, or is broken. */
-export function replyLineTooLong(): LockdError {
-  return new LockdError(`a reply line longer than ${MAX_REPLY_LINE} characters`, 'EPROTOCOL');
-}

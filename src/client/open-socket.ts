@@ -2,9 +2,6 @@ import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Endpoint } from '../util/address.js';
 
-/** What the client needs of its connection: text both ways, and 'data', 'error' and 'close' events. */
-export type ClientSocket = net.Socket;
-
 // Notice a vanished server even while idle; lockd-run also pings.
 const KEEPALIVE_MS = 15_000;
 
@@ -14,7 +11,7 @@ const KEEPALIVE_MS = 15_000;
  * node:crypto) is loaded only for a TLS connection: most lockd-run calls
  * never need it, and it is the slowest of Node's modules to load.
  */
-export function openSocket(endpoint: Endpoint, tlsOptions: ConnectionOptions | null, onOpen: () => void): ClientSocket {
+export function openSocket(endpoint: Endpoint, tlsOptions: ConnectionOptions | null, onOpen: () => void): net.Socket {
   let socket: net.Socket;
   if ('path' in endpoint) socket = net.connect(endpoint.path);
   else if (tlsOptions) {

@@ -39,21 +39,3 @@ export function describeEndpoint(e: Endpoint): string {
   const hostPort = e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
   return e.tls ? `lockds://${hostPort}` : hostPort;
 }
-
-/**
- * 4 for an IPv4 address in the one form libuv takes (four parts of 0-255,
- * without leading zeros), 6 for an IPv6 address, 0 for anything else: host
- * names, and the other IPv4 forms (`127.1`) that the system's resolver, and
- * so node:net, reads. The handle rejects a malformed IPv6 address.
- */
-export function ipFamily(host: string): 0 | 4 | 6 {
-  if (host.includes(':')) return 6;
-  const parts = host.split('.');
-  if (parts.length !== 4) return 0;
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3 || (part.length > 1 && part[0] === '0')) return 0;
-    for (let i = 0; i < part.length; i++) if (part.charCodeAt(i) < 48 || part.charCodeAt(i) > 57) return 0;
-    if (Number(part) > 255) return 0;
-  }
-  return 4;
-}

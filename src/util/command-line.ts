@@ -102,9 +102,9 @@ function preSplit(spec: CommandLineSpec, known: CacOption[], argv: string[]): { 
   const find = (flag: string) => {
     const long = flag.startsWith('--');
     const name = long ? flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) : flag.slice(1);
-    const option = known.find((o) => (long ? o.names.length > 1 || o.names[0].length > 1 : o.names[0].length === 1) && o.names.includes(name));
-    // `--l` is not `-l`, and `-x` not `--x`.
-    if (!option || (long && name.length === 1) || (!long && name.length !== 1)) {
+    const option = known.find((o) => o.names.includes(name));
+    // A short name is one letter, a long one more: `--l` is not `-l`, nor `-x` an `--x`.
+    if (!option || (name.length === 1) === long) {
       throw new CliError(`unknown option ${flag}; try '${spec.program} --help'`);
     }
     return option;
