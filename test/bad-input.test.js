@@ -52,12 +52,19 @@ test('CRLF line endings: the CR is not part of the name', async () => {
   assert.is(await bystander.ask('i crlf'), '1 Lock Is Locked: crlf');
 });
 
-test('tabs separate the command word like a space and are trimmed around names', async () => {
-  assert.is(await c.ask('g\ttabbed\t'), '1 Lock Get Success: tabbed');
-  assert.is(await c.ask('i tabbed'), '1 Lock Is Locked: tabbed');
+test('a tab does not end the command word, as in both old servers; around names tabs are trimmed', async () => {
+  c.send('g\ttabbed\n');
+  assert.is(await c.ask('i tabbed'), '0 Lock Not Locked: tabbed', 'no lock taken, no reply');
+  assert.is(statsOf(await c.askAll('q')).invalid_commands, 1);
+  assert.is(await c.ask('\tg \ttabbed\t'), '1 Lock Get Success: tabbed');
   // Inside a name a tab is data.
   assert.is(await c.ask('g a\tb'), '1 Lock Get Success: a\tb');
   assert.is(await c.ask('i a b'), '0 Lock Not Locked: a b');
+});
+
+test('glockc\'s request form, a leading space and a doubled one, names the lock foo', async () => {
+  assert.is(await c.ask(' g  foo'), '1 Lock Get Success: foo');
+  assert.is(await bystander.ask('i foo'), '1 Lock Is Locked: foo');
 });
 
 test('runs of spaces: trimmed around the name and after the command, kept inside the name', async () => {

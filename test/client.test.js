@@ -1,4 +1,5 @@
-// The client library against lockd-server and against an old-style server.
+// The client library against lockd-server and against the doubles of the
+// old servers: the original Node lockd, and glockd as it really behaves.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
@@ -21,16 +22,19 @@ async function rejects(promise, code, message) {
 }
 
 
-// The same behaviour is asserted against both servers.
-for (const kind of ['lockd-server', 'old server']) {
-  const test = suite(`client against ${kind}`);
+const address = async (c) => (await c.getName()).address;
+
+// The same behaviour is asserted against the three servers.
+for (const kind of ['lockd-server', 'node', 'glockd']) {
+  const test = suite(`client against ${kind === 'lockd-server' ? kind : `the ${kind} double`}`);
+  const old = kind !== 'lockd-server';
   let server, port, c1, c2;
   test.before.each(async () => {
     if (kind === 'lockd-server') {
       server = await start();
       port = server.tcp.port;
     } else {
-      server = await startOldServer();
+      server = await startOldServer({ kind });
       port = server.port;
     }
     c1 = connect({ tcp: `127.0.0.1:${port}` });
@@ -39,13 +43,19 @@ for (const kind of ['lockd-server', 'old server']) {
   test.after.each(async () => {
     await c1.disconnect();
     await c2.disconnect();
-    kind === 'lockd-server' ? await server.destroy() : await server.close();
+    if (old) {
+      // To glockd, one request at a time: it never had a line to drop.
+      assert.is(server.dropped, 0, 'request lines dropped by glockd');
+      await server.close();
+    } else {
+      await server.destroy();
+    }
   });
 
   test('detects the server kind', async () => {
     const info = await c1.connected();
-    assert.is(info.extended, kind === 'lockd-server');
-    assert.match(info.address, /^127\.0\.0\.1:\d+$/);
+    assert.is(info.extended, !old);
+    assert.match(await address(c1), /^127\.0\.0\.1:\d+$/);
   });
 
   test('get, inspect, release; get rejects with the server message when taken', async () => {
@@ -69,8 +79,8 @@ for (const kind of ['lockd-server', 'old server']) {
   });
 
   test('dumps resolve to objects and arrays, without waiting on any timeout', async () => {
-    const a1 = (await c1.connected()).address;
-    const a2 = (await c2.connected()).address;
+    const a1 = (await address(c1));
+    const a2 = (await address(c2));
     assert.equal(await c1.dump(), {});
     assert.is(await c1.dump('none'), null);
     assert.equal(await c1.dumpShared('none'), []);
@@ -85,7 +95,7 @@ for (const kind of ['lockd-server', 'old server']) {
   });
 
   test('names: getName, setName, listClients; dumps show names', async () => {
-    const a1 = (await c1.connected()).address;
+    const a1 = (await address(c1));
     assert.equal(await c1.getName(), { address: a1, name: a1 });
     await c1.setName('c1');
     assert.equal(await c1.getName(), { address: a1, name: 'c1' });
@@ -99,7 +109,7 @@ for (const kind of ['lockd-server', 'old server']) {
   });
 
   test('dumps of one lock: the lock named "", and names that hold ": "', async () => {
-    const a1 = (await c1.connected()).address;
+    const a1 = (await address(c1));
     await c1.get('');
     await c1.get('a: b');
     await c2.get('a');
@@ -111,7 +121,7 @@ for (const kind of ['lockd-server', 'old server']) {
     await c1.getShared('');
     await c2.getShared('x: y');
     assert.equal(await c2.dumpShared(''), [a1]);
-    assert.equal(await c1.dumpShared('x: y'), [(await c2.connected()).address]);
+    assert.equal(await c1.dumpShared('x: y'), [(await address(c2))]);
   });
 
   test('a dump pipelined right behind setName still ends where it should', async () => {
@@ -174,7 +184,7 @@ for (const kind of ['lockd-server', 'old server']) {
     const grant = await c.acquire('early-job');
     await named;
     assert.is(grant.count, 1);
-    assert.is(grant.token === null, kind === 'old server');
+    assert.is(grant.token === null, old);
     assert.is(await c.dump('early-job'), 'early');
     await rejects(c2.acquire('early-job'), 'ELOCKBUSY');
     // Two connections asking at once, both before their handshakes: one gets in.
@@ -318,7 +328,7 @@ misc('unix socket', async () => {
   const path = `/tmp/lockd-test-${process.pid}.sock`;
   const server = await start({ unix: path, port: undefined, host: undefined });
   const c = connect({ unix: path });
-  assert.match((await c.connected()).address, /^unix:\d+$/);
+  assert.match(await address(c), /^unix:\d+$/);
   assert.is(await c.get('x'), 1);
   await c.disconnect();
   await server.destroy();
@@ -327,7 +337,7 @@ misc('unix socket', async () => {
 misc('IPv6 loopback', async () => {
   const server = await start({ host: '::1' });
   const c = connect(`[::1]:${server.tcp.port}`);
-  assert.match((await c.connected()).address, /^\[::1\]:\d+$/);
+  assert.match(await address(c), /^\[::1\]:\d+$/);
   assert.is(await c.get('x'), 1);
   await c.disconnect();
   await server.destroy();
@@ -395,3 +405,68 @@ misc('a reply split inside a multi-byte character is read whole', async () => {
 });
 
 misc.run();
+
+const off = suite('client against the glockd double with its registry off');
+let offServer, offPort;
+off.before.each(async () => {
+  offServer = await startOldServer({ kind: 'glockd', registry: false });
+  offPort = offServer.port;
+});
+off.after.each(async () => {
+  assert.is(offServer.dropped, 0, 'request lines dropped by glockd');
+  await offServer.close();
+});
+
+off('every single-line call works; setName and listClients say the registry is off', async () => {
+  const [c, other] = [connect(`127.0.0.1:${offPort}`), connect(`127.0.0.1:${offPort}`)];
+  assert.is((await c.connected()).extended, false);
+  await rejects(c.setName('x'), 'EDISABLED');
+  await rejects(c.listClients(), 'EDISABLED');
+  assert.is(await c.get('job'), 1);
+  await rejects(other.get('job'), 'ELOCKBUSY', 'Lock Get Failure: job');
+  assert.is(await other.inspect('job'), 1);
+  assert.is(await c.getShared('pool'), 1);
+  assert.is(await other.getShared('pool'), 2);
+  assert.is(await c.inspectShared('pool'), 2);
+  const third = connect(`127.0.0.1:${offPort}`);
+  await rejects(third.acquire('pool', { shared: true, max: 2 }), 'ELOCKBUSY', 'Shared Lock Get Failure: pool');
+  assert.is(await other.releaseShared('pool'), 1);
+  assert.is((await third.acquire('pool', { shared: true, max: 2 })).count, 2);
+  await third.disconnect();
+  assert.type(await c.ping(), 'number');
+  assert.is((await c.getStats()).locks, 1);
+  assert.is(await c.release('job'), 1);
+  assert.equal(await c.acquire('job', { wait: 1000 }), { count: 1, token: null });
+  await Promise.all([c.disconnect(), other.disconnect()]);
+});
+
+off('a call it never answers ends with a clear ETIMEDOUT after a bound, not never', async () => {
+  const c = connect(`127.0.0.1:${offPort}`);
+  c.on('error', () => {});
+  await c.get('held');
+  const err = await rejects(c.dump(), 'ETIMEDOUT');
+  assert.match(err.message, /^no reply to "d" from the lock server within 3000 ms \(an old server never answers it: glockd started with -registry=false does not answer me, d, sd or dump\)$/);
+  assert.ok(c.isClosed, 'closed: later replies would be out of step');
+  const fast = connect(`127.0.0.1:${offPort}`, { request: 100 });
+  fast.on('error', () => {});
+  await rejects(fast.getName(), 'ETIMEDOUT');
+});
+
+const blank = suite('multi-line replies with blank lines in them');
+
+blank('blank lines are not entries', async () => {
+  const server = await startOldServer({ blankLines: true });
+  const [c, other] = [connect(`127.0.0.1:${server.port}`), connect(`127.0.0.1:${server.port}`)];
+  await c.setName('holder');
+  await c.get('asdf');
+  await c.getShared('pool');
+  assert.equal({ ...(await other.dump()) }, { asdf: 'holder' });
+  assert.equal({ ...(await other.dumpShared()) }, { pool: ['holder'] });
+  assert.equal({ ...(await other.listClients()) }, { holder: await address(c) });
+  assert.ok(!('' in (await other.getStats())));
+  await Promise.all([c.disconnect(), other.disconnect()]);
+  await server.close();
+});
+
+off.run();
+blank.run();

@@ -290,19 +290,33 @@ test('lockd-run killed with SIGKILL: the server frees its lock', async () => {
   await probe.disconnect();
 });
 
-test('one round trip: handshake, name and acquire go out in the first write', async () => {
-  // A recording server that hangs up after the first chunk it reads.
-  const recorder = net.createServer((socket) => socket.once('data', (chunk) => {
-    first.push(chunk.toString());
-    socket.destroy();
-  }));
-  const first = [];
+test('two round trips: the handshake, then name and acquire in one write', async () => {
+  // A recording stand-in for lockd-server: it answers the handshake, records
+  // the write that follows, and hangs up.
+  const writes = [];
+  const recorder = net.createServer((socket) => {
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+      const probe = /^i (lockd-probe-\w+)\n$/m.exec(received);
+      if (writes.length === 0 && probe) {
+        writes.push(received);
+        received = '';
+        socket.write(`1 hello lockd 0 wait max token\n0 Lock Not Locked: ${probe[1]}\n`);
+      } else if (writes.length === 1 && received.endsWith('pool\n')) {
+        writes.push(received);
+        socket.destroy();
+      }
+    });
+  });
   recorder.listen(0, '127.0.0.1');
   await once(recorder, 'listening');
   const r = await lockdRun(`127.0.0.1:${recorder.address().port}`, ['--name', 'one-trip', '-s', 'pool', '-m', '4', '-w', '2s', '--', 'true']);
   recorder.close();
   assert.is(r.code, 69);
-  assert.equal(first, ['hello\nme\niam one-trip\nme\nwsg 4 2000 pool\n']);
+  // hello is padded to glockd's 4096-byte read, so that glockd reads the probe behind it.
+  assert.match(writes[0], /^hello {4090}\ni lockd-probe-\w+\n$/);
+  assert.is(writes[1], 'iam one-trip\nwsg 4 2000 pool\n');
 });
 
 test('server unreachable: 69 with one clear line', async () => {
@@ -389,52 +403,94 @@ test('--verbose says what it waits for and how long it took', async () => {
 
 test.run();
 
-const old = suite('lockd-run against an old server');
-let oldServer, oldAddr;
-old.before.each(async () => {
-  oldServer = await startOldServer();
-  oldAddr = `127.0.0.1:${oldServer.port}`;
-});
-old.after.each(async () => {
-  await oldServer.close();
-});
+// The same scenarios against the doubles of the old servers.
+for (const [kind, registry] of [['node', true], ['glockd', true], ['glockd', false]]) {
+  const old = suite(`lockd-run against the ${kind} double${registry ? '' : ' with its registry off'}`);
+  let oldServer, oldAddr;
+  old.before.each(async () => {
+    oldServer = await startOldServer({ kind, registry });
+    oldAddr = `127.0.0.1:${oldServer.port}`;
+  });
+  old.after.each(async () => {
+    assert.is(oldServer.dropped, 0, 'request lines dropped by glockd');
+    await oldServer.close();
+  });
 
-old('exclusive: busy, then waiting by polling; no fencing token', async () => {
-  const holder = connect(oldAddr);
-  await holder.get('job');
-  assert.is((await lockdRun(oldAddr, ['-l', 'job', '--', 'true'])).code, 75);
-  const waiter = launch(LOCKD_RUN, ['-S', oldAddr, '-v', '-l', 'job', '-w', '10s', '-c', 'echo "token=[$LOCKD_TOKEN]"']);
-  await waiter.waitFor(/old server: waiting up to 10s/, 'stderr');
-  await holder.disconnect();
-  assert.is((await waiter.exited).code, 0);
-  assert.is(waiter.stdout, 'token=[]\n');
-});
+  old('exclusive conflict: exit 75 at once, naming the holder when the server can', async () => {
+    const holder = launch(LOCKD_RUN, ['-S', oldAddr, '-l', 'job', '--name', 'first-holder', '--', ...HOLD]);
+    await holder.waitFor(/ready/);
+    const second = await lockdRun(oldAddr, ['-l', 'job', '--', 'echo', 'ran']);
+    assert.is(second.code, 75);
+    assert.is(second.stdout, '');
+    assert.is(second.stderr, `lockd-run: lock "job" is busy${registry ? ' (held by first-holder)' : ''}\n`);
+    holder.child.stdin.end();
+    assert.is((await holder.exited).code, 0);
+  });
 
-old('--max enforced by joining, comparing and leaving: never more than 2 alive', async () => {
-  const tmpLog = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-old-'));
-  const log = path.join(tmpLog, 'log');
-  const cmd = `echo start >> ${log}; sleep 0.05; echo end >> ${log}`;
-  const results = await Promise.all(Array.from({ length: 6 }, () => lockdRun(oldAddr, ['-s', 'api', '-m', '2', '-w', '30s', '-c', cmd])));
-  assert.equal(results.map((r) => r.code), Array(6).fill(0));
-  let alive = 0;
-  let most = 0;
-  for (const line of fs.readFileSync(log, 'utf8').trim().split('\n')) {
-    alive += line === 'start' ? 1 : -1;
-    most = Math.max(most, alive);
-  }
-  assert.ok(most <= 2, `at most ${most}`);
-  fs.rmSync(tmpLog, { recursive: true, force: true });
-});
+  old('the command\'s exit status, and its environment: no fencing token', async () => {
+    const r = await lockdRun(oldAddr, ['-l', 'job', '-c', 'echo "lock=$LOCKD_LOCK token=[$LOCKD_TOKEN]"; exit 3']);
+    assert.is(r.code, 3);
+    assert.is(r.stdout, 'lock=job token=[]\n');
+    const shared = await lockdRun(oldAddr, ['-s', 'pool', '--', 'true']);
+    assert.is(shared.code, 0);
+  });
 
-old('the server going away while the command runs is noticed', async () => {
-  const proc = launch(LOCKD_RUN, ['-S', oldAddr, '-l', 'job', '--', ...HOLD.map((x) => x)]);
-  await proc.waitFor(/ready/);
-  await oldServer.close();
-  assert.is((await proc.exited).code, 74);
-  oldServer = await startOldServer();
-});
+  old('--wait by polling: granted once the holder leaves', async () => {
+    const holder = connect(oldAddr);
+    await holder.get('job');
+    const waiter = launch(LOCKD_RUN, ['-S', oldAddr, '-v', '-l', 'job', '-w', '10s', '--', 'echo', 'ran']);
+    await waiter.waitFor(/old server: waiting up to 10s/, 'stderr');
+    await holder.disconnect();
+    assert.is((await waiter.exited).code, 0);
+    assert.is(waiter.stdout, 'ran\n');
+  });
 
-old.run();
+  old('--wait that runs out: exit 75, saying how long it waited', async () => {
+    const holder = connect(oldAddr);
+    await holder.get('job');
+    const r = await lockdRun(oldAddr, ['-l', 'job', '-w', '300ms', '--', 'true']);
+    assert.is(r.code, 75);
+    assert.match(r.stderr, /^lockd-run: timed out after \d+ms waiting for lock "job"/);
+    await holder.disconnect();
+  });
+
+  old('--max enforced by joining, comparing and leaving: never more than 2 alive', async () => {
+    const tmpLog = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-old-'));
+    const log = path.join(tmpLog, 'log');
+    const cmd = `echo start >> ${log}; sleep 0.05; echo end >> ${log}`;
+    const results = await Promise.all(Array.from({ length: 6 }, () => lockdRun(oldAddr, ['-s', 'api', '-m', '2', '-w', '30s', '-c', cmd])));
+    assert.equal(results.map((r) => r.code), Array(6).fill(0));
+    let alive = 0;
+    let most = 0;
+    for (const line of fs.readFileSync(log, 'utf8').trim().split('\n')) {
+      alive += line === 'start' ? 1 : -1;
+      most = Math.max(most, alive);
+    }
+    assert.is(most, 2, 'two at once, never more');
+    fs.rmSync(tmpLog, { recursive: true, force: true });
+  });
+
+  old('--max full without --wait: exit 75 at once', async () => {
+    const [a, b] = [connect(oldAddr), connect(oldAddr)];
+    await a.getShared('api');
+    await b.getShared('api');
+    const r = await lockdRun(oldAddr, ['-s', 'api', '-m', '2', '--', 'true']);
+    assert.is(r.code, 75);
+    assert.match(r.stderr, /^lockd-run: shared lock "api" is full \(max 2\)/);
+    assert.is(await a.inspectShared('api'), 2, 'the share taken to compare was given back');
+    await Promise.all([a.disconnect(), b.disconnect()]);
+  });
+
+  old('the server going away while the command runs is noticed', async () => {
+    const proc = launch(LOCKD_RUN, ['-S', oldAddr, '-l', 'job', '--', ...HOLD]);
+    await proc.waitFor(/ready/);
+    await oldServer.close();
+    assert.is((await proc.exited).code, 74);
+    oldServer = await startOldServer({ kind, registry });
+  });
+
+  old.run();
+}
 
 const build = suite('before the build');
 

@@ -148,10 +148,11 @@ test('the empty string is a valid lock name', async () => {
   assert.is(await a.ask('r'), '1 Lock Release Success: ');
 });
 
-test('blank lines: no reply, not counted', async () => {
-  a.send('\n\n   \n\r\n');
-  const stats = await a.askAll('q');
-  assert.ok(stats.includes('invalid_commands: 0'));
+test('empty lines: no reply, not counted; a line of only spaces and tabs is an unknown command', async () => {
+  a.send('\n\n\r\n');
+  assert.ok((await a.askAll('q')).includes('invalid_commands: 0'));
+  a.send('   \n\t\n \t\r\n');
+  assert.ok((await a.askAll('q')).includes('invalid_commands: 3'));
 });
 
 test('unknown command: no reply, counted in invalid_commands', async () => {

@@ -13,7 +13,9 @@ parse('command word and argument', () => {
   assert.equal(parseRequest('g job'), { cmd: 'g', arg: 'job' });
   assert.equal(parseRequest('d'), { cmd: 'd', arg: '' });
   assert.equal(parseRequest('iam  two  words '), { cmd: 'iam', arg: 'two  words' });
-  assert.equal(parseRequest('g\tx\r'), { cmd: 'g', arg: 'x' });
+  assert.equal(parseRequest('\tg \tx\r'), { cmd: 'g', arg: 'x' });
+  assert.equal(parseRequest(' g  foo'), { cmd: 'g', arg: 'foo' }, 'as glockc sends it');
+  assert.equal(parseRequest('g\tx'), { cmd: 'g\tx', arg: '' }, 'a tab does not end the command word');
 });
 
 parse('a line within a longer input is parsed where it lies', () => {
@@ -23,8 +25,9 @@ parse('a line within a longer input is parsed where it lies', () => {
   assert.equal(parseRequest('q\nr x', 0, 1), { cmd: 'q', arg: '' }, 'nothing past the end is read');
 });
 
-parse('blank lines are null', () => {
-  for (const line of ['', ' ', '\t', '\r', ' \t \r']) assert.is(parseRequest(line), null);
+parse('empty lines are null; a line of only blanks is the unknown word ""', () => {
+  for (const line of ['', '\r']) assert.is(parseRequest(line), null);
+  for (const line of [' ', '\t', ' \t \r', '\r\r']) assert.equal(parseRequest(line), { cmd: '', arg: '' });
 });
 
 parse.run();

@@ -5,6 +5,7 @@ import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits }
 import { durationOption, wholeOption } from '../util/option-values.js';
 import { readToken, readPem } from '../util/secret-files.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
+import { GLOCKD_READ_SIZE } from '../protocol/old-servers.js';
 import { CliError, runMain } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
@@ -57,7 +58,7 @@ async function main(): Promise<number | void> {
   if (opts.unix !== undefined) listenOptions.unix = String(opts.unix);
   const limits: Partial<Limits> = {};
   // At most 1 MiB: clients take reply lines of up to 4 MiB (MAX_REPLY_LINE), and a dump line holds a name and a holder's.
-  if (opts.maxLine !== undefined) limits.maxLine = wholeOption(opts.maxLine, '--max-line', 16, 1024 * 1024);
+  if (opts.maxLine !== undefined) limits.maxLine = wholeOption(opts.maxLine, '--max-line', GLOCKD_READ_SIZE, 1024 * 1024);
   if (opts.maxConnections !== undefined) limits.maxConnections = wholeOption(opts.maxConnections, '--max-connections', 1);
   if (opts.maxConnectionsPerAddress !== undefined) {
     limits.maxConnectionsPerAddress = wholeOption(opts.maxConnectionsPerAddress, '--max-connections-per-address', 1);

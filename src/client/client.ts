@@ -3,6 +3,7 @@ import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
+import { isProbeReply, padLine, probe } from '../protocol/old-servers.js';
 import { pollAcquire } from './poll-acquire.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import type { Socket } from 'node:net';
@@ -13,7 +14,13 @@ export type Target = { tcp: string } | { unix: string } | string;
 export interface ClientOptions {
   /** Give up connecting (and the hello handshake) after this many ms. Default 10000. */
   connect?: number;
-  /** Fail a request whose reply takes longer than this many ms (0: never, the default). The connection is closed then, since later replies would be out of step. */
+  /**
+   * Fail a request whose reply takes longer than this many ms (0: never, the
+   * default). The connection is closed then, since later replies would be out
+   * of step. Against an old server, `me` and the multi-line calls, which
+   * glockd with its registry off never answers, are bounded anyway (3000 ms
+   * unless this is set).
+   */
   request?: number;
   /** Shared secret for a server started with --auth-token-file (sent with `auth` first). */
   authToken?: string;
@@ -45,8 +52,6 @@ export interface ServerInfo {
   /** The server speaks our extensions (see docs/protocol.md); false for glockd and the original lockd. */
   extended: boolean;
   capabilities: string[];
-  /** This connection as the server names it (IP:PORT or unix:N). */
-  address: string;
 }
 
 /** How a request's reply is read. */
@@ -61,10 +66,14 @@ interface ReplyShape {
   extension?: boolean;
   /** Not subject to the request timeout (the handshake: the connect timeout covers it). */
   untimed?: boolean;
+  /** An old server may never answer it (glockd with its registry off: `me`, `d`, `sd`). */
+  mayHang?: boolean;
 }
 
 /** A request waiting for its reply lines. */
 interface Pending extends ReplyShape {
+  /** What is written for it: at once to lockd-server, once first in line to an old server. */
+  text: string;
   lines: string[];
   /** ms to wait for the reply once first in line (0: no limit). */
   timeout: number;
@@ -73,19 +82,21 @@ interface Pending extends ReplyShape {
   timer?: NodeJS.Timeout;
 }
 
-/**
- * The "reply" to an extension command sent before the handshake showed the
- * server to be an old one, which ignores it: the caller falls back.
- */
+/** The "reply" to an extension command asked of an old server, which ignores it: the caller falls back. */
 const UNANSWERED: string[] = [];
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
+/** The bound on a `mayHang` request to an old server when no request timeout is set. */
+const OLD_SERVER_REPLY_TIMEOUT = 3_000;
 const RESOLVED = Promise.resolve();
 
 /**
  * A connection to a lock server. Locks live as long as it does.
- * Calls may be made at once: they are sent when the connection is up, and
- * replies are matched to calls in order.
+ * Calls may be made at once: they are sent once the handshake has shown the
+ * server's kind, and replies are matched to calls in order. To lockd-server
+ * they are pipelined; to an old server they go one at a time, each in its
+ * own write after the previous reply, since glockd drops the lines after the
+ * first of each read.
  */
 export class Client extends EventEmitter {
   private readonly socket: Socket;
@@ -100,8 +111,11 @@ export class Client extends EventEmitter {
   private info: ServerInfo | null = null;
   /** Shared locks asked for with getShared() (so also by the old-server fallback) and not released since. */
   private readonly sharesHeld = new Set<string>();
-  /** Our current name, to recognise the `me` sentinel that ends multi-line replies from an old server. */
-  private name = '';
+  /**
+   * The lock name our probe inspects: random, so that no line of a dump can
+   * pass for the probe's reply, which ends a multi-line reply from an old server.
+   */
+  private readonly probeName = `lockd-probe-${Math.floor(Math.random() * 36 ** 10).toString(36)}`;
   private readonly ready: Promise<ServerInfo>;
   private readonly requestTimeout: number;
   /** Writes wait for this: for TLS, the TLS handshake must succeed before we speak. */
@@ -141,8 +155,10 @@ export class Client extends EventEmitter {
   }
 
   /**
-   * Says hello in the first write, together with whatever is asked before the
-   * answer comes (lockd-run's name and acquire): one round trip in all.
+   * Finds out the server's kind in one round trip, without a timeout: `hello`
+   * (which an old server ignores) and behind it the probe, which every server
+   * answers. The lines ahead of the probe are padded to glockd's read size,
+   * so that glockd reads each alone instead of dropping the probe.
    */
   private async handshake(timeout: number, authToken: string | undefined): Promise<ServerInfo> {
     // Holds nothing open (unref): the socket does, until it answers or closes.
@@ -151,10 +167,10 @@ export class Client extends EventEmitter {
     }, timeout).unref();
     try {
       if (authToken !== undefined) checkName(authToken);
-      // An old server ignores `hello` (and `auth`): no reply. So `me` right
-      // behind them tells the kinds apart without a timeout: the reply to
-      // `me` is the last line of the handshake, whichever lines came before.
-      await this.request(`${authToken === undefined ? '' : `auth ${authToken}\n`}hello\nme\n`, {
+      // An old server ignores `hello` (and `auth`): no reply. The probe's
+      // reply is the last line of the handshake, whichever lines came before.
+      const auth = authToken === undefined ? '' : padLine(`auth ${authToken}`);
+      await this.request(`${auth}${padLine('hello')}${probe(this.probeName)}`, {
         until: (lines) => this.heardHandshake(lines),
         untimed: true,
       });
@@ -180,25 +196,21 @@ export class Client extends EventEmitter {
    */
   private heardHandshake(lines: string[]): boolean {
     const last = lines[lines.length - 1];
-    if (!last.startsWith('0 ') && (last === '1 ok' || parseHello(last) !== null)) return false;
-    const rest = lines.filter((l) => l !== '1 ok');
-    const caps = parseHello(rest[0]);
-    const me = parseMe(rest[rest.length - 1]);
+    if (isProbeReply(last, this.probeName)) {
+      const caps = lines.length > 1 ? parseHello(lines[lines.length - 2]) : null;
+      this.info = { extended: caps !== null, capabilities: caps ?? [] };
+      return true;
+    }
+    if (last === '1 ok' || parseHello(last) !== null) return false;
     if (last.startsWith('0 Authentication')) {
       this.failure ??= new LockdError(`the lock server refused us: ${last.slice(2)}`, 'EAUTH');
     } else if (`${last}\n` === TOO_MANY_CONNECTIONS) {
       this.failure ??= new LockdError('the lock server is at its connection limit', 'ECONNECT');
-    } else if (!me) {
-      // Its first 80 characters: whatever answers may send a lot.
-      this.failure ??= new LockdError(`unexpected handshake reply from the lock server: ${rest[0].slice(0, 80)}`, 'EPROTOCOL');
     } else {
-      this.name = me.name;
-      this.info = { extended: caps !== null, capabilities: caps ?? [], address: me.address };
-      // An old server never answers the extension commands sent ahead.
-      if (!this.info.extended) for (const p of this.pending.extract((p) => !!p.extension)) p.resolve(UNANSWERED);
-      return true;
+      // Its first 80 characters: whatever answers may send a lot.
+      this.failure ??= new LockdError(`unexpected handshake reply from the lock server: ${last.slice(0, 80)}`, 'EPROTOCOL');
     }
-    // Replies to what was pipelined behind are not to be read: close now.
+    // Whatever comes after a refusal is not for us: close now.
     this.socket.destroy();
     return true;
   }
@@ -267,7 +279,7 @@ export class Client extends EventEmitter {
 
   /** This connection's address and registered name (the address again when it has none). */
   async getName(): Promise<{ address: string; name: string }> {
-    const line = await this.line('me');
+    const [line] = await this.send('me\n', { mayHang: true });
     const me = parseMe(line);
     if (!me) throw new LockdError(`unexpected reply to me: ${line}`, 'EPROTOCOL');
     return me;
@@ -276,17 +288,7 @@ export class Client extends EventEmitter {
   /** Registers a name for this connection ('' resets it to the address). */
   async setName(name: string): Promise<void> {
     checkName(name);
-    // Learn our name from `me` right behind (servers trim names, glockd also
-    // folds spaces), as the reply arrives rather than after an await, so that
-    // the `me` sentinel of a multi-line request pipelined behind matches.
-    const [line] = await this.send(`iam ${name}\nme\n`, {
-      until: (lines) => {
-        if (lines.length < 2) return false;
-        const me = parseMe(lines[1]);
-        if (me) this.name = me.name;
-        return true;
-      },
-    });
+    const line = await this.line(`iam ${name}`);
     if (line !== '1 ok') throw disabledOr(line, 'The registry feature of the lockd server is disabled.');
   }
 
@@ -323,7 +325,7 @@ export class Client extends EventEmitter {
     if (this.info && !this.info.extended) return this.fallbackAcquire(name, options);
     const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(wait));
     const request = options.shared ? `wsg ${options.max ?? 0} ${ms} ${name}` : `wg ${ms} ${name}`;
-    // Sent at once, even before the handshake's answer, so that lockd-run takes its lock in one round trip.
+    // Asked before the handshake's answer, it goes out (or falls back) once the server's kind is known.
     const lines = await this.send(`${request}\n`, { serverWait: wait, extension: true });
     if (lines === UNANSWERED) return this.fallbackAcquire(name, options);
     const [line] = lines;
@@ -350,8 +352,8 @@ export class Client extends EventEmitter {
   async ping(): Promise<number> {
     const info = await this.ready;
     const start = performance.now();
-    // An old server has no ping; `me` is the cheapest command it answers.
-    await this.line(info.extended ? 'ping' : 'me');
+    // An old server has no ping; the probe is a command it always answers.
+    await this.send(info.extended ? 'ping\n' : probe(this.probeName));
     return performance.now() - start;
   }
 
@@ -410,38 +412,56 @@ export class Client extends EventEmitter {
 
   /** Sends a request with a multi-line reply and resolves to its lines. */
   private multi(request: string): Promise<string[]> {
-    return this.send(`${request}\n`, { multi: true });
+    return this.send(`${request}\n`, { multi: true, mayHang: true });
   }
 
   /**
-   * Sends at once, pipelined behind the handshake if it is still going on.
-   * A multi-line request waits for the handshake's answer (the server's kind
-   * decides how its reply ends), and so does everything asked after it.
+   * Sends once the handshake has shown the server's kind: it decides how
+   * requests are written and how a multi-line reply ends.
    */
   private send(text: string, shape: ReplyShape = {}): Promise<string[]> {
-    if (this.queued === null || this.closed || (!shape.multi && this.queued.length === 0)) return this.request(text, shape);
+    if (this.queued === null || this.closed) return this.request(text, shape);
     return new Promise((resolve, reject) => {
       this.queued!.push(() => this.request(text, shape).then(resolve, reject));
     });
   }
 
-  /** Writes a request (batched with others made in the same tick) and queues for its reply. */
+  /**
+   * Queues for a reply and writes the request: to lockd-server at once
+   * (batched with others made in the same tick), to an old server (or before
+   * the handshake's answer) once the replies before it have come.
+   */
   private request(text: string, shape: ReplyShape): Promise<string[]> {
     if (this.closed) return Promise.reject(this.closedError());
-    // Held back until the handshake showed an old server, which would never answer it.
-    if (shape.extension && this.info && !this.info.extended) return Promise.resolve(UNANSWERED);
-    // From an old server a multi-line reply has no end: `me` behind it marks the end.
-    if (shape.multi && !this.info!.extended) text += 'me\n';
+    const old = this.info !== null && !this.info.extended;
+    if (shape.extension && old) return Promise.resolve(UNANSWERED);
+    // From an old server a multi-line reply has no end: the probe's reply
+    // behind it marks the end. Padded, the request fills glockd's reads, so
+    // the probe in the same write is read, not dropped.
+    if (shape.multi && old) text = padLine(text.slice(0, -1)) + probe(this.probeName);
     return new Promise((resolve, reject) => {
-      const timeout = this.requestTimeout > 0 && !shape.untimed ? this.requestTimeout + (shape.serverWait ?? 0) : 0;
-      const p: Pending = { ...shape, lines: [], resolve, reject, timeout };
+      const p: Pending = { ...shape, text, lines: [], resolve, reject, timeout: this.timeoutOf(shape, old) };
       this.pending.push(p);
-      if (this.pending.length === 1) this.armTimer(p);
-      // A resolved promise, not queueMicrotask(), which builds an
-      // AsyncResource each call (a cost in lockd-run's start-up).
-      if (this.out === '') void RESOLVED.then(() => this.flush());
-      this.out += text;
+      if (this.pending.length === 1) {
+        this.armTimer(p);
+        this.write(text);
+      } else if (this.info?.extended) {
+        this.write(text);
+      }
     });
+  }
+
+  private timeoutOf(shape: ReplyShape, old: boolean): number {
+    if (shape.untimed) return 0;
+    if (this.requestTimeout > 0) return this.requestTimeout + (shape.serverWait ?? 0);
+    return shape.mayHang && old ? OLD_SERVER_REPLY_TIMEOUT : 0;
+  }
+
+  private write(text: string): void {
+    // A resolved promise, not queueMicrotask(), which builds an
+    // AsyncResource each call (a cost in lockd-run's start-up).
+    if (this.out === '') void RESOLVED.then(() => this.flush());
+    this.out += text;
   }
 
   private flush(): void {
@@ -480,7 +500,8 @@ export class Client extends EventEmitter {
     if (!p) return; // nothing asked: an old server's stray line
     if (p.multi) {
       if (this.endsMulti(line)) return this.complete(p);
-      p.lines.push(line);
+      // Not an entry: every line of these replies holds ": ".
+      if (line !== '') p.lines.push(line);
       return;
     }
     if (line === '' && !this.info?.extended) return; // old servers sometimes send blank lines
@@ -489,15 +510,17 @@ export class Client extends EventEmitter {
   }
 
   private endsMulti(line: string): boolean {
-    if (this.info!.extended) return line === '.';
-    return line === `1 ${this.info!.address} ${this.name}`;
+    return this.info!.extended ? line === '.' : isProbeReply(line, this.probeName);
   }
 
   private complete(p: Pending): void {
     this.pending.shift();
     if (p.timer) clearTimeout(p.timer);
     const next = this.pending.peek();
-    if (next) this.armTimer(next);
+    if (next) {
+      this.armTimer(next);
+      if (!this.info?.extended) this.write(next.text);
+    }
     p.resolve(p.lines);
   }
 
@@ -508,7 +531,11 @@ export class Client extends EventEmitter {
   private armTimer(p: Pending): void {
     if (p.timeout === 0 || p.timeout === Infinity || p.timer) return;
     p.timer = setTimeout(() => {
-      this.socket.destroy(new LockdError(`no reply from the lock server within ${p.timeout} ms`, 'ETIMEDOUT'));
+      const cmd = p.text.slice(0, p.text.search(/[ \n]/));
+      const why = p.mayHang && !this.info?.extended
+        ? ` (an old server never answers it: glockd started with -registry=false does not answer me, d, sd or dump)`
+        : '';
+      this.socket.destroy(new LockdError(`no reply to "${cmd}" from the lock server within ${p.timeout} ms${why}`, 'ETIMEDOUT'));
     }, p.timeout);
   }
 

@@ -25,19 +25,6 @@ export class Fifo<T> {
     return this.items.length - this.head;
   }
 
-  /** Takes out the items that match, keeping the rest in order. */
-  extract(match: (item: T) => boolean): T[] {
-    const taken: T[] = [];
-    const kept: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i] as T;
-      (match(item) ? taken : kept).push(item);
-    }
-    this.items = kept;
-    this.head = 0;
-    return taken;
-  }
-
   drain(): T[] {
     const rest = this.items.slice(this.head) as T[];
     this.items = [];

@@ -5,9 +5,9 @@ import { MAX_TIMER_MS } from '../util/duration.js';
 // (UTF-8 names, invalid UTF-8 and NUL bytes all round-trip unchanged).
 
 export interface Request {
-  /** The command word, case-sensitive as in glockd. */
+  /** The command word, case-sensitive as in glockd: '' for a line of only spaces and tabs. */
   cmd: string;
-  /** Everything after the first space or tab, trimmed; '' when absent. */
+  /** Everything after the first space, trimmed; '' when absent. */
   arg: string;
 }
 
@@ -22,21 +22,22 @@ function isBlank(c: number): boolean {
 /**
  * Parses one request line (without its '\n'): line, or the part of it from
  * start to end, so that the server parses its input where it lies instead of
- * copying each line out first. Returns null for a blank line, which the
- * protocol ignores without reply or count.
- * Surrounding spaces, tabs and a trailing CR are trimmed; runs of spaces
- * inside a name are kept, because names are data.
+ * copying each line out first.
+ *
+ * As in both old servers: surrounding spaces, tabs and CRs are trimmed, and
+ * the command word ends at the first space, so `g\tNAME` is one unknown word.
+ * A line of only spaces and tabs is an unknown command (the word ''), counted
+ * as one. An empty line (`\n`, `\r\n`) is null: ignored without reply or
+ * count, as by the original Node lockd. Runs of spaces inside a name are kept,
+ * because names are data (glockd folds them).
  */
 export function parseRequest(line: string, start = 0, end = line.length): Request | null {
+  if (end > start && line.charCodeAt(end - 1) === CR) end--;
+  if (start === end) return null;
   while (start < end && isBlank(line.charCodeAt(start))) start++;
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
-  if (start === end) return null;
   let sep = start;
-  while (sep < end) {
-    const c = line.charCodeAt(sep);
-    if (c === SPACE || c === TAB) break;
-    sep++;
-  }
+  while (sep < end && line.charCodeAt(sep) !== SPACE) sep++;
   const cmd = line.slice(start, sep);
   if (sep === end) return { cmd, arg: '' };
   let argStart = sep + 1;

@@ -26,9 +26,9 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
   };
   for (const s of WAIT_SIGNALS) process.on(s, stop);
   const started = performance.now();
-  // Name and acquire go out with the handshake, in one write: one round trip
-  // in all. A server with the registry off refuses the name, which is fine.
-  client.setName(cfg.name).catch(() => {});
+  // Name and acquire go out together once the handshake is answered. A
+  // server with the registry off refuses the name, which is fine.
+  const named = client.setName(cfg.name).then(() => true, () => false);
   const granted = client.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: cfg.wait });
   granted.catch(() => {}); // awaited below, unless the handshake fails first
   try {
@@ -47,7 +47,10 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     }
     const e = err as LockdError;
     if (e.code === 'ELOCKBUSY') {
-      if (!cfg.quiet) say(await busyMessage(cfg, client, performance.now() - started));
+      // glockd with its registry off never answers `d` or `sd` (and the
+      // original lockd with it off shows only addresses): no holders then.
+      const lookUp = client.serverInfo?.extended || (await named);
+      if (!cfg.quiet) say(await busyMessage(cfg, lookUp ? client : null, performance.now() - started));
       client.destroy();
       return { kind: 'exit', status: cfg.conflictExitCode };
     }
@@ -84,10 +87,10 @@ function describeAttempt(cfg: RunConfig): string {
 }
 
 /** "lock "x" is busy (held by host:123:backup.sh)", with the holders when the server shows them. */
-async function busyMessage(cfg: RunConfig, client: Client, waited: number): Promise<string> {
+async function busyMessage(cfg: RunConfig, client: Client | null, waited: number): Promise<string> {
   let holders: string[] = [];
   try {
-    holders = cfg.shared ? await client.dumpShared(cfg.lock) : [(await client.dump(cfg.lock)) ?? ''].filter(Boolean);
+    if (client) holders = cfg.shared ? await client.dumpShared(cfg.lock) : [(await client.dump(cfg.lock)) ?? ''].filter(Boolean);
   } catch {
     // dump disabled, or the connection went: say it without the holders
   }

@@ -145,7 +145,8 @@ function stats(srv: ServerState): Reply {
     ['shared_orphans', srv.counters.sharedOrphans],
   ];
   COMMAND_LIST.forEach((cmd, i) => {
-    const n = srv.commandCounts[i];
+    // As both old servers do, `q` shows the count before the one being answered.
+    const n = srv.commandCounts[i] - (cmd.name === 'q' ? 1 : 0);
     if (cmd.stat === 'always' || (cmd.stat === 'used' && n > 0)) rows.push([`command_${cmd.name}`, n]);
   });
   rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
