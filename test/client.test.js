@@ -282,9 +282,9 @@ misc('reply lines: up to MAX_REPLY_LINE characters taken whole, longer ones refu
   const MAX = 4 * 1024 * 1024;
   const cases = [
     // Taken as a line: the handshake then finds it is not one it knows.
-    ['x'.repeat(MAX) + '\n', /^unexpected handshake reply from the lock server: x{80}$/],
+    ['x'.repeat(MAX) + '\n', /^unexpected handshake reply from the lock server: x{80}…$/],
     // Three bytes a character: 6 MiB, but 2 Mi characters.
-    ['\u20ac'.repeat(MAX / 2) + '\n', /^unexpected handshake reply from the lock server: \u20ac{80}$/],
+    ['\u20ac'.repeat(MAX / 2) + '\n', /^unexpected handshake reply from the lock server: \u20ac{80}…$/],
     ['x'.repeat(MAX + 1) + '\n', /^a reply line longer than 4194304 characters$/],
     [sendWithoutNewline, /^a reply line longer than 4194304 characters$/],
   ];

@@ -187,12 +187,18 @@ limits('locks per connection', async () => {
   const c = await Raw.openExt(s.tcp.port);
   assert.is(await c.ask('g a'), '1 Lock Get Success: a');
   assert.match(await c.ask('sg b'), /^1 Shared Lock Get Success: b$/);
-  assert.is(await c.ask('g c'), '0 Lock Get Failure: c');
-  assert.is(await c.ask('sg d'), '0 Shared Lock Get Failure: d');
-  assert.is(await c.ask('wg 0 e'), '0 Lock Get Failure: e');
+  assert.is(await c.ask('g c'), '0 (too many locks) Lock Get Failure: c');
+  assert.is(await c.ask('sg d'), '0 (too many locks) Shared Lock Get Failure: d');
+  assert.is(await c.ask('wg 0 e'), '0 (too many locks) Lock Get Failure: e');
   assert.is(await c.ask('g a'), '1 Lock Get Success: a', 'a lock already held is still fine');
   assert.is(await c.ask('r a'), '1 Lock Release Success: a');
   assert.is(await c.ask('g c'), '1 Lock Get Success: c');
+  // A client that never said hello gets the old failure replies.
+  const old = await Raw.open(s.tcp.port);
+  await old.ask('g x');
+  await old.ask('g y');
+  assert.is(await old.ask('g z'), '0 Lock Get Failure: z');
+  assert.is(await old.ask('sg z'), '0 Shared Lock Get Failure: z');
   await s.destroy();
 });
 

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
 import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
-import { durationOption, wholeOption } from '../util/option-values.js';
+import { durationOption, sizeOption, wholeOption } from '../util/option-values.js';
 import { readToken, readPem } from '../util/secret-files.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
 import { GLOCKD_READ_SIZE } from '../protocol/old-servers.js';
+import { connectionsAllowed, openFileLimit } from '../server/fd-limit.js';
 import { CliError, runMain } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
@@ -27,6 +28,8 @@ const COMMAND_LINE: CommandLineSpec = {
     { flags: '--max-connections <n>', description: `Most connections at once (default: ${DEFAULT_LIMITS.maxConnections})` },
     { flags: '--max-connections-per-address <n>', description: `Most connections at once from one client address (default: ${DEFAULT_LIMITS.maxConnectionsPerAddress})` },
     { flags: '--max-locks-per-connection <n>', description: `Most locks one connection may hold (default: ${DEFAULT_LIMITS.maxLocksPerConnection})` },
+    { flags: '--max-memory <size>', description: `Refuse new locks, waits and names past this many bytes kept for clients; K, M, G suffixes (default: 128M)` },
+    { flags: '--max-name <bytes>', description: `Refuse lock and client names longer than this (default: ${DEFAULT_LIMITS.maxName})` },
     { flags: '--max-line <bytes>', description: `Close a connection that sends a longer request line (default: ${DEFAULT_LIMITS.maxLine})` },
     { flags: '--line-timeout <duration>', description: `Close a connection whose request line takes longer to arrive (default: ${DEFAULT_LIMITS.lineTimeout / 1000}s)` },
     { flags: '--write-timeout <duration>', description: `Close a connection that leaves its replies unread this long (default: ${DEFAULT_LIMITS.writeTimeout / 1000}s)` },
@@ -59,6 +62,8 @@ async function main(): Promise<number | void> {
   const limits: Partial<Limits> = {};
   // At most 1 MiB: clients take reply lines of up to 4 MiB (MAX_REPLY_LINE), and a dump line holds a name and a holder's.
   if (opts.maxLine !== undefined) limits.maxLine = wholeOption(opts.maxLine, '--max-line', GLOCKD_READ_SIZE, 1024 * 1024);
+  if (opts.maxMemory !== undefined) limits.maxMemory = sizeOption(opts.maxMemory, '--max-memory', 1024 * 1024);
+  if (opts.maxName !== undefined) limits.maxName = wholeOption(opts.maxName, '--max-name', 1, 1024 * 1024);
   if (opts.maxConnections !== undefined) limits.maxConnections = wholeOption(opts.maxConnections, '--max-connections', 1);
   if (opts.maxConnectionsPerAddress !== undefined) {
     limits.maxConnectionsPerAddress = wholeOption(opts.maxConnectionsPerAddress, '--max-connections-per-address', 1);
@@ -69,6 +74,15 @@ async function main(): Promise<number | void> {
   if (opts.lineTimeout !== undefined) limits.lineTimeout = durationOption(opts.lineTimeout, '--line-timeout', { allowZero: false });
   if (opts.writeTimeout !== undefined) limits.writeTimeout = durationOption(opts.writeTimeout, '--write-timeout', { allowZero: false });
   if (opts.keepalive !== undefined) limits.keepAlive = Math.max(1000, durationOption(opts.keepalive, '--keepalive', { allowZero: false }));
+  // As Redis does: a connection limit the open-file limit cannot honour is
+  // lowered to what it can, and said so, rather than connections reset.
+  const wanted = limits.maxConnections ?? DEFAULT_LIMITS.maxConnections;
+  const fileLimit = openFileLimit();
+  const allowed = connectionsAllowed(wanted, fileLimit);
+  if (allowed < wanted) {
+    process.stderr.write(`lockd-server: the open-file limit is ${fileLimit}: enforcing --max-connections ${allowed} instead of ${wanted} (raise it with ulimit -n, or LimitNOFILE= under systemd)\n`);
+    limits.maxConnections = allowed;
+  }
   listenOptions.limits = limits;
   if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.tlsCa !== undefined) {

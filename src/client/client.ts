@@ -2,12 +2,13 @@ import { EventEmitter } from 'node:events';
 import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
-import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, splitPair, splitStatus } from '../protocol/reply-parse.js';
+import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, parseRefusal, splitPair, splitStatus } from '../protocol/reply-parse.js';
 import { isProbeReply, padLine, probe } from '../protocol/old-servers.js';
 import { pollAcquire } from './poll-acquire.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import type { Socket } from 'node:net';
 import { openSocket } from './open-socket.js';
+import { brief } from '../util/brief.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
 
@@ -207,8 +208,7 @@ export class Client extends EventEmitter {
     } else if (`${last}\n` === TOO_MANY_CONNECTIONS) {
       this.failure ??= new LockdError('the lock server is at its connection limit', 'ECONNECT');
     } else {
-      // Its first 80 characters: whatever answers may send a lot.
-      this.failure ??= new LockdError(`unexpected handshake reply from the lock server: ${last.slice(0, 80)}`, 'EPROTOCOL');
+      this.failure ??= new LockdError(`unexpected handshake reply from the lock server: ${brief(last)}`, 'EPROTOCOL');
     }
     // Whatever comes after a refusal is not for us: close now.
     this.socket.destroy();
@@ -281,7 +281,7 @@ export class Client extends EventEmitter {
   async getName(): Promise<{ address: string; name: string }> {
     const [line] = await this.send('me\n', { mayHang: true });
     const me = parseMe(line);
-    if (!me) throw new LockdError(`unexpected reply to me: ${line}`, 'EPROTOCOL');
+    if (!me) throw new LockdError(`unexpected reply to me: ${brief(line)}`, 'EPROTOCOL');
     return me;
   }
 
@@ -289,7 +289,11 @@ export class Client extends EventEmitter {
   async setName(name: string): Promise<void> {
     checkName(name);
     const line = await this.line(`iam ${name}`);
-    if (line !== '1 ok') throw disabledOr(line, 'The registry feature of the lockd server is disabled.');
+    if (line !== '1 ok') {
+      const why = parseRefusal(line.slice(2));
+      if (why !== null) throw refusedError(why);
+      throw disabledOr(line, 'The registry feature of the lockd server is disabled.');
+    }
   }
 
   /** Registered names as { name: address }, or with a name, the address registered under it last (null if none). */
@@ -332,8 +336,8 @@ export class Client extends EventEmitter {
     const grant = parseGrant(line);
     if (!grant) {
       const [n, text] = splitStatus(line);
-      if (n !== 0) throw new LockdError(`unexpected reply: ${line}`, 'EPROTOCOL');
-      throw new LockdError(text, 'ELOCKBUSY');
+      if (n !== 0) throw new LockdError(`unexpected reply: ${brief(line)}`, 'EPROTOCOL');
+      throw failureOf(text, 'ELOCKBUSY');
     }
     return grant;
   }
@@ -385,8 +389,8 @@ export class Client extends EventEmitter {
     checkName(name);
     const line = await this.line(`${cmd} ${name}`);
     const [n, text] = splitStatus(line);
-    if (Number.isNaN(n)) throw new LockdError(`unexpected reply to ${cmd}: ${line}`, 'EPROTOCOL');
-    if (n === 0 && failure) throw new LockdError(text, failure);
+    if (Number.isNaN(n)) throw new LockdError(`unexpected reply to ${cmd}: ${brief(line)}`, 'EPROTOCOL');
+    if (n === 0 && failure) throw failureOf(text, failure);
     return n;
   }
 
@@ -558,10 +562,20 @@ export class Client extends EventEmitter {
 }
 
 
+/** A failure reply: a refusal for a limit (EREFUSED) or the command's own failure. */
+function failureOf(text: string, code: 'ELOCKBUSY' | 'ENOTHELD'): LockdError {
+  const why = parseRefusal(text);
+  return why === null ? new LockdError(brief(text), code) : refusedError(why);
+}
+
+function refusedError(why: string): LockdError {
+  return new LockdError(why, 'EREFUSED');
+}
+
 function disabledOr(line: string, message: string): LockdError {
   return line === '0 disabled'
     ? new LockdError(message, 'EDISABLED')
-    : new LockdError(`unexpected reply: ${line}`, 'EPROTOCOL');
+    : new LockdError(`unexpected reply: ${brief(line)}`, 'EPROTOCOL');
 }
 
 function checkName(name: string): void {

@@ -28,4 +28,6 @@ export type LockdErrorCode =
   /** The server requires an auth token, and ours was missing or wrong. */
   | 'EAUTH'
   /** Could not connect: the socket error's code is in `cause`. */
-  | 'ECONNECT';
+  | 'ECONNECT'
+  /** The server refused a new lock, wait or name for a limit (memory, name length, locks per connection); the message is the reason, such as `memory full`. */
+  | 'EREFUSED';

@@ -1,5 +1,6 @@
 import type { AcquireOptions, Client, Grant } from './client.js';
 import { LockdError } from './errors.js';
+import { brief } from '../util/brief.js';
 
 const FIRST_DELAY = 25;
 const MAX_DELAY = 2_000;
@@ -20,7 +21,7 @@ export async function pollAcquire(client: Client, name: string, options: Acquire
     if (grant) return grant;
     const left = deadline - performance.now();
     if (left <= 0) {
-      throw new LockdError(`${options.shared ? 'Shared Lock' : 'Lock'} Get Failure: ${name}`, 'ELOCKBUSY');
+      throw new LockdError(`${options.shared ? 'Shared Lock' : 'Lock'} Get Failure: ${brief(name)}`, 'ELOCKBUSY');
     }
     await sleep(Math.min(left, delay * (0.5 + Math.random())));
   }

@@ -51,6 +51,32 @@ export class Held implements Linked<Held> {
   ) {}
 }
 
+/**
+ * What one entry of the table (a grant, a shared holder, a waiter) is taken to
+ * cost in memory beyond its name: the entry object, its links, its share of
+ * the maps it is in. A deliberate overestimate, so that a budget in bytes holds.
+ */
+export const ENTRY_BYTES = 256;
+
+/**
+ * The bytes an entry for name is counted as: twice what it holds, because a
+ * garbage-collected heap runs at up to about twice its live size before it
+ * collects, and the budget is for the process's memory.
+ */
+export function entryBytes(name: string): number {
+  return 2 * (ENTRY_BYTES + name.length);
+}
+
+/**
+ * A copy of a name that owes nothing to the string it was cut from. V8 may
+ * represent a slice of 13 characters or more as a view into its parent, here
+ * a whole chunk of a connection's input, which would then live as long as the
+ * lock and outweigh its name many times over.
+ */
+export function ownCopy(name: string): string {
+  return name.length < 13 ? name : Buffer.from(name, 'latin1').toString('latin1');
+}
+
 export interface Dropped {
   orphans: number;
   sharedOrphans: number;
@@ -68,6 +94,8 @@ export class LockTable {
    * case (nobody waiting) allocates nothing.
    */
   readonly granted: Waiter[] = [];
+  /** The memory the entries are counted as (see entryBytes), for the server's budget. */
+  bytes = 0;
   private nextToken: number;
 
   /**
@@ -114,8 +142,10 @@ export class LockTable {
   /** Joins unconditionally (the old `sg`): the number of holders now. */
   sharedGet(owner: Owner, name: string): number {
     let holders = this.shared.get(name);
+    if (holders?.has(owner)) return holders.size;
+    name = ownCopy(name);
     if (!holders) this.shared.set(name, (holders = new Map()));
-    if (!holders.has(owner)) this.join(owner, name, holders);
+    this.join(owner, name, holders);
     return holders.size;
   }
 
@@ -152,9 +182,11 @@ export class LockTable {
   /** Queues owner for name; call only after get/sharedTryGet said no. */
   enqueue(owner: Owner, name: string, shared: boolean, max = Infinity): Waiter {
     const waits = shared ? this.shWaits : this.exWaits;
+    name = ownCopy(name);
     let queue = waits.get(name);
     if (!queue) waits.set(name, (queue = new LinkedList()));
     const waiter = new Waiter(owner, name, shared, max);
+    this.bytes += entryBytes(name);
     queue.push(waiter);
     owner.waiter = waiter;
     return waiter;
@@ -165,6 +197,7 @@ export class LockTable {
     const queue = waiter.list;
     if (!queue) return;
     queue.remove(waiter);
+    this.bytes -= entryBytes(waiter.name);
     if (waiter.owner.waiter === waiter) waiter.owner.waiter = null;
     const waits = waiter.shared ? this.shWaits : this.exWaits;
     if (queue.empty) waits.delete(waiter.name);
@@ -201,7 +234,9 @@ export class LockTable {
   // ---- internals ----
 
   private grantExclusive(owner: Owner, name: string): number {
+    name = ownCopy(name);
     const held = new Held(owner, name, false, this.nextToken++);
+    this.bytes += entryBytes(name);
     owner.held.push(held);
     this.exclusive.set(name, held);
     return held.token;
@@ -209,6 +244,7 @@ export class LockTable {
 
   private join(owner: Owner, name: string, holders: Map<Owner, Held>): void {
     const held = new Held(owner, name, true, this.nextToken++);
+    this.bytes += entryBytes(name);
     owner.held.push(held);
     holders.set(owner, held);
   }
@@ -216,6 +252,7 @@ export class LockTable {
   /** A shared holder leaves: those queued may now be admitted. */
   private leave(held: Held): void {
     held.owner.held.remove(held);
+    this.bytes -= entryBytes(held.name);
     const holders = this.shared.get(held.name)!;
     holders.delete(held.owner);
     if (holders.size === 0) this.shared.delete(held.name);
@@ -225,6 +262,7 @@ export class LockTable {
   /** Frees an exclusive lock: the first waiter, if any, gets it. */
   private handOver(held: Held): void {
     held.owner.held.remove(held);
+    this.bytes -= entryBytes(held.name);
     const name = held.name;
     const queue = this.exWaits.size === 0 ? undefined : this.exWaits.get(name);
     if (!queue) {
@@ -233,6 +271,7 @@ export class LockTable {
     }
     const waiter = queue.head!;
     queue.remove(waiter);
+    this.bytes -= entryBytes(name);
     if (queue.empty) this.exWaits.delete(name);
     waiter.owner.waiter = null;
     // Deleted first, so that the new holder's entry comes last in a dump, as a fresh grant's does.
@@ -250,6 +289,7 @@ export class LockTable {
     for (let waiter = queue.head; waiter; waiter = queue.head) {
       if ((holders?.size ?? 0) >= waiter.max) break;
       queue.remove(waiter);
+      this.bytes -= entryBytes(name);
       waiter.owner.waiter = null;
       if (!holders) this.shared.set(name, (holders = new Map()));
       this.join(waiter.owner, name, holders);

@@ -35,6 +35,12 @@ export const grant = (count: number, token: number, name: string) => `${count} $
 export const sharedGrant = (count: number, token: number, name: string) =>
   `${count} ${token} Shared Lock Get Success: ${name}\n`;
 export const sharedRefused = (name: string) => `0 Shared Lock Get Failure: ${name}\n`;
+/**
+ * A request refused for a limit, to a connection that said `hello`: the
+ * command's own failure reply with the reason after its `0`, such as
+ * `0 (memory full) Lock Get Failure: NAME`.
+ */
+export const refusedFor = (reason: string, failure: string) => `0 (${reason})${failure.slice(1)}`;
 export const AUTH_REQUIRED = '0 Authentication required\n';
 export const AUTH_FAILED = '0 Authentication failed\n';
 export const TOO_MANY_CONNECTIONS = '0 Too many connections\n';

@@ -25,6 +25,12 @@ export function parseMe(line: string): { address: string; name: string } | null 
   return m ? { address: m[1], name: m[2] } : null;
 }
 
+/** The reason in a refusal for a limit, "(REASON) Lock Get Failure: NAME" after the `0`, or null. */
+export function parseRefusal(text: string): string | null {
+  const m = /^\(([^)]*)\) /.exec(text);
+  return m ? m[1] : null;
+}
+
 /** A grant of `wg`/`wsg`: "N TOKEN text" with N > 0; or null for a refusal "0 text". */
 export function parseGrant(line: string): { count: number; token: number } | null {
   const m = /^(\d+) (\d+) /.exec(line);

@@ -5,6 +5,7 @@ import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
+import { brief } from '../util/brief.js';
 
 export type Say = (message: string) => void;
 
@@ -67,6 +68,9 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
       // not ours. After the handshake, a server that said it is one: a bug.
       throw new CliError(`cannot reach the lock server at ${cfg.server}: what answers there is not a lock server (${e.message})`, EXIT.UNAVAILABLE);
     }
+    if (e.code === 'EREFUSED') {
+      throw new CliError(`the lock server at ${cfg.server} refused ${what(cfg)}: ${e.message}`, EXIT.UNAVAILABLE);
+    }
     if (e.code === 'ECONNCLOSED') {
       throw new CliError(`the lock server at ${cfg.server} closed the connection while we waited for ${what(cfg)}`, EXIT.UNAVAILABLE);
     }
@@ -77,7 +81,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
 }
 
 function what(cfg: RunConfig): string {
-  return cfg.shared ? `shared lock "${cfg.lock}"` : `lock "${cfg.lock}"`;
+  return cfg.shared ? `shared lock "${brief(cfg.lock)}"` : `lock "${brief(cfg.lock)}"`;
 }
 
 function describeAttempt(cfg: RunConfig): string {
@@ -94,7 +98,7 @@ async function busyMessage(cfg: RunConfig, client: Client | null, waited: number
   } catch {
     // dump disabled, or the connection went: say it without the holders
   }
-  const by = holders.length === 0 ? '' : ` (held by ${holders.join(', ')})`;
+  const by = holders.length === 0 ? '' : ` (held by ${holders.map(brief).join(', ')})`;
   const state = cfg.shared ? `is full${cfg.max === undefined ? '' : ` (max ${cfg.max})`}` : 'is busy';
   if (cfg.wait === 0) return `${what(cfg)} ${state}${by}`;
   return `timed out after ${formatDuration(waited)} waiting for ${what(cfg)}${by}`;

@@ -9,6 +9,8 @@ import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
 import { readToken, readPem } from '../util/secret-files.js';
 import type { ClientOptions } from '../client/client.js';
+import { brief } from '../util/brief.js';
+import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:9999';
 
@@ -108,6 +110,21 @@ function tlsOptions(o: Record<string, string | true>): RunConfig['tls'] {
   return { ca, cert, key };
 }
 
+/**
+ * Names a server would not keep as given are usage errors: an empty one (an
+ * unset "$JOB" would share one lock with every such script), one the servers
+ * would trim (and so merge with another), one over a server's limit.
+ */
+function checkLockName(lock: string): void {
+  if (lock === '') throw new CliError('the lock name is empty');
+  if (/[\r\n]/.test(lock)) throw new CliError('a lock name cannot contain a line break');
+  if (/^\s|\s$/.test(lock)) throw new CliError(`the lock name "${brief(lock)}" begins or ends with white space, which servers drop`);
+  const bytes = Buffer.byteLength(lock, 'utf8');
+  if (bytes > DEFAULT_MAX_NAME) {
+    throw new CliError(`the lock name is ${bytes} bytes long; servers take at most ${DEFAULT_MAX_NAME}`);
+  }
+}
+
 /** Parses lockd-run's command line; null when --help or --version was printed. Throws CliError on misuse. */
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunConfig | null {
   const { options: o, rest: command, printed } = parseCommandLine(COMMAND_LINE, argv);
@@ -118,7 +135,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (exclusiveName !== undefined && sharedName !== undefined) throw new CliError('give either --lock or --shared, not both');
   const lock = exclusiveName ?? sharedName;
   if (lock === undefined) throw new CliError('no lock given: use --lock NAME or --shared NAME');
-  if (/[\r\n]/.test(lock)) throw new CliError('a lock name cannot contain a line break');
+  checkLockName(lock);
   const shared = sharedName !== undefined;
   const max = o.max === undefined ? undefined : wholeOption(o.max, '--max', 1, 999_999_999);
   if (max !== undefined && !shared) throw new CliError('--max goes with --shared');

@@ -7,6 +7,7 @@ import type { RunConfig } from './options.js';
 import { FORWARDED, GROUP_SIGNALS, TERMINAL_GENERATED, signalNumber } from './signals.js';
 import { spawnCommand, type RunningCommand } from './spawn-command.js';
 import type { Say } from './acquire-lock.js';
+import { brief } from '../util/brief.js';
 
 /**
  * Runs the command while the lock is held; resolves to lockd-run's exit
@@ -61,10 +62,10 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
     if (lost || !alive) return;
     lost = true;
     if (cfg.onLost === 'ignore') {
-      say(`lost lock "${cfg.lock}": ${why}; --on-lost ignore: the command goes on unprotected`);
+      say(`lost lock "${brief(cfg.lock)}": ${why}; --on-lost ignore: the command goes on unprotected`);
       return;
     }
-    say(`lost lock "${cfg.lock}": ${why}; terminating the command`);
+    say(`lost lock "${brief(cfg.lock)}": ${why}; terminating the command`);
     lockLost.abort();
   };
   watch(client, cfg.pingInterval, lose);

@@ -1,4 +1,5 @@
 import type { Log } from './state.js';
+import { RateLimitedWarning } from './rate-limited.js';
 
 /**
  * Who may connect, by count: at most `total` connections at once, and at
@@ -8,14 +9,15 @@ import type { Log } from './state.js';
 export class Admission {
   private readonly byAddress = new Map<string, number>();
   private live = 0;
-  private refusedSinceReport = 0;
-  private lastReport = 0;
+  private readonly refusals: RateLimitedWarning;
 
   constructor(
     private readonly total: number,
     private readonly perAddress: number,
-    private readonly warn: Log,
-  ) {}
+    warn: Log,
+  ) {
+    this.refusals = new RateLimitedWarning(warn);
+  }
 
   /** Counts a new connection from ip in, or returns false (and reports) when it is over a limit. */
   admit(ip: string): boolean {
@@ -25,17 +27,12 @@ export class Admission {
       this.live++;
       return true;
     }
-    this.refusedSinceReport++;
-    const now = Date.now();
-    if (now - this.lastReport >= 1000) {
+    this.refusals.report(() => {
       const why = this.live >= this.total
         ? `${this.live} connections, the most allowed`
         : `${fromThere} connections from this address, the most allowed`;
-      const more = this.refusedSinceReport > 1 ? ` (${this.refusedSinceReport} refused since the last report)` : '';
-      this.warn(`${ip}: ${why}; refused${more}`);
-      this.lastReport = now;
-      this.refusedSinceReport = 0;
-    }
+      return `${ip}: ${why}; refused`;
+    });
     return false;
   }
 

@@ -3,6 +3,7 @@ import { AUTH_FAILED, AUTH_REQUIRED, OK } from '../protocol/replies.js';
 import type { Reply } from './commands.js';
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
+import { brief } from '../util/brief.js';
 
 export function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'latin1').digest();
@@ -20,7 +21,7 @@ export function authenticate(srv: ServerState, s: Session, cmd: string, token: s
     s.authed = true;
     return OK;
   }
-  srv.warn(`${s.address}: ${cmd === 'auth' ? 'wrong auth token' : `"${cmd}" before auth`}, connection closed`);
+  srv.warn(`${s.address}: ${cmd === 'auth' ? 'wrong auth token' : `"${brief(cmd)}" before auth`}, connection closed`);
   s.refusal = cmd === 'auth' ? AUTH_FAILED : AUTH_REQUIRED;
   s.refusalDelay = srv.policy.authFailureDelay;
   return null;

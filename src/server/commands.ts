@@ -4,6 +4,8 @@ import type { ServerState } from './state.js';
 import type { Session } from './session.js';
 import { VERSION } from '../version.js';
 import { alreadyAuthenticated } from './auth.js';
+import { entryBytes } from '../locks/lock-table.js';
+import { brief } from '../util/brief.js';
 
 /** A reply, or null when the command waits and answers later through Session.answerWait. */
 export type Reply = string | null;
@@ -25,25 +27,50 @@ export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping', 'auth'] as c
 
 // ---- exclusive locks ----
 
-/** A connection at its lock limit is refused new locks (as if busy), with a warning. */
-function atLockLimit(srv: ServerState, s: Session, name: string, shared: boolean): boolean {
-  const held = srv.table.heldBy(s);
-  if (held < srv.policy.maxLocksPerConnection) return false;
-  if (srv.table.holds(s, name, shared)) return false;
-  srv.warn(`${s.label}: holds ${held} locks, the most one connection may; refused ${name}`);
-  return true;
+/**
+ * Why a new table entry or registration for name is refused, or null when
+ * it is not: the name is over --max-name, the connection holds the most
+ * locks it may, or the entry would not fit in --max-memory. Refusals are
+ * reported in one line a second at most.
+ */
+function refusal(srv: ServerState, s: Session, name: string, lock: boolean): string | null {
+  const policy = srv.policy;
+  let why: string | null = null;
+  if (name.length > policy.maxName) why = 'name too long';
+  else if (lock && srv.table.heldBy(s) >= policy.maxLocksPerConnection) why = 'too many locks';
+  else if (!srv.memoryFits(entryBytes(name))) why = 'memory full';
+  if (why !== null) {
+    srv.refusals.report(() => {
+      const detail = why === 'name too long' ? `${name.length} bytes, the most is ${policy.maxName}`
+        : why === 'too many locks' ? `holds ${srv.table.heldBy(s)}, the most one connection may`
+        : `${srv.memoryUsed} of ${policy.maxMemory} bytes (--max-memory) in use`;
+      return `${brief(s.label)}: refused ${brief(name)}: ${why} (${detail})`;
+    });
+  }
+  return why;
+}
+
+/** The command's failure reply, with the reason for a connection that said `hello`. */
+function refused(s: Session, failure: string, why: string): string {
+  return s.ext ? R.refusedFor(why, failure) : failure;
+}
+
+/** A lock that this connection does not hold yet: why it may not have it, or null. */
+function newLockRefusal(srv: ServerState, s: Session, name: string, shared: boolean): string | null {
+  return srv.table.holds(s, name, shared) ? null : refusal(srv, s, name, true);
 }
 
 function get(srv: ServerState, s: Session, name: string): Reply {
-  if (atLockLimit(srv, s, name, false)) return R.lockGet(false, name);
+  const why = newLockRefusal(srv, s, name, false);
+  if (why !== null) return refused(s, R.lockGet(false, name), why);
   const ok = srv.table.get(s, name) !== 0;
-  if (ok) srv.log?.(`${s.label} obtained lock ${name}`);
+  if (ok) srv.log?.(`${brief(s.label)} obtained lock ${brief(name)}`);
   return R.lockGet(ok, name);
 }
 
 function release(srv: ServerState, s: Session, name: string): Reply {
   const ok = srv.table.release(s, name);
-  if (ok) srv.log?.(`${s.label} released lock ${name}`);
+  if (ok) srv.log?.(`${brief(s.label)} released lock ${brief(name)}`);
   return R.lockRelease(ok, name);
 }
 
@@ -66,15 +93,18 @@ function dumpExclusive(srv: ServerState, _s: Session, name: string): Reply {
 // ---- shared locks ----
 
 function sharedGet(srv: ServerState, s: Session, name: string): Reply {
-  if (atLockLimit(srv, s, name, true)) return R.sharedRefused(name);
+  // The old `sg` has no failure reply; `0 ... Shared Lock Get Failure` is one
+  // by any client's reading of the count.
+  const why = newLockRefusal(srv, s, name, true);
+  if (why !== null) return refused(s, R.sharedRefused(name), why);
   const count = srv.table.sharedGet(s, name);
-  srv.log?.(`${s.label} obtained shared lock ${name} (${count} holders)`);
+  srv.log?.(`${brief(s.label)} obtained shared lock ${brief(name)} (${count} holders)`);
   return R.sharedGet(count, name);
 }
 
 function sharedRelease(srv: ServerState, s: Session, name: string): Reply {
   const ok = srv.table.sharedRelease(s, name);
-  if (ok) srv.log?.(`${s.label} released shared lock ${name}`);
+  if (ok) srv.log?.(`${brief(s.label)} released shared lock ${brief(name)}`);
   return R.sharedRelease(ok, name);
 }
 
@@ -119,8 +149,11 @@ function me(_srv: ServerState, s: Session): Reply {
 
 function iam(srv: ServerState, s: Session, name: string): Reply {
   if (!srv.features.registry) return R.DISABLED;
+  // `0 disabled` is the one failure reply `iam` has.
+  const why = name === '' ? null : refusal(srv, s, name, false);
+  if (why !== null) return refused(s, R.DISABLED, why);
   srv.registry.register(s, name);
-  srv.log?.(`${s.address} is now called ${s.label}`);
+  srv.log?.(`${s.address} is now called ${brief(s.label)}`);
   return R.OK;
 }
 
@@ -171,15 +204,16 @@ function waitGet(srv: ServerState, s: Session, arg: string): Reply {
   const [msWord, name] = splitWord(arg);
   const ms = parseWaitMs(msWord);
   if (ms === null) return R.badArgument('wg', 'expected "wg MS NAME" with MS a whole number or -1');
-  if (atLockLimit(srv, s, name, false)) return R.lockGet(false, name);
+  const why = newLockRefusal(srv, s, name, false);
+  if (why !== null) return refused(s, R.lockGet(false, name), why);
   const token = srv.table.get(s, name);
   if (token !== 0) {
-    srv.log?.(`${s.label} obtained lock ${name}`);
+    srv.log?.(`${brief(s.label)} obtained lock ${brief(name)}`);
     return R.grant(1, token, name);
   }
   if (ms === 0) return R.lockGet(false, name);
   srv.table.enqueue(s, name, false);
-  srv.log?.(`${s.label} waits for lock ${name}`);
+  srv.log?.(`${brief(s.label)} waits for lock ${brief(name)}`);
   s.waitLimit = ms;
   return null;
 }
@@ -193,15 +227,16 @@ function waitSharedGet(srv: ServerState, s: Session, arg: string): Reply {
   if (max === null || ms === null) {
     return R.badArgument('wsg', 'expected "wsg MAX MS NAME" with MAX a whole number and MS a whole number or -1');
   }
-  if (atLockLimit(srv, s, name, true)) return R.sharedRefused(name);
+  const why = newLockRefusal(srv, s, name, true);
+  if (why !== null) return refused(s, R.sharedRefused(name), why);
   const count = srv.table.sharedTryGet(s, name, max);
   if (count !== 0) {
-    srv.log?.(`${s.label} obtained shared lock ${name} (${count} holders)`);
+    srv.log?.(`${brief(s.label)} obtained shared lock ${brief(name)} (${count} holders)`);
     return R.sharedGrant(count, srv.table.sharedToken(s, name), name);
   }
   if (ms === 0) return R.sharedRefused(name);
   srv.table.enqueue(s, name, true, max);
-  srv.log?.(`${s.label} waits for shared lock ${name} (max ${max})`);
+  srv.log?.(`${brief(s.label)} waits for shared lock ${brief(name)} (max ${max})`);
   s.waitLimit = ms;
   return null;
 }

@@ -3,6 +3,7 @@ import { execute } from './dispatch.js';
 import { Session } from './session.js';
 import { closeSoon } from './close-queue.js';
 import type { ServerState } from './state.js';
+import { brief } from '../util/brief.js';
 
 export interface ConnectionLimits {
   /** Longest request line in bytes; a longer one closes the connection. */
@@ -36,6 +37,8 @@ export class Connection {
   /** Replies not yet handed to the socket (see send()). */
   private pendingOut = '';
   private authTimer: NodeJS.Timeout | null = null;
+  /** This connection's share of ServerState.bufferBytes. */
+  private accounted = 0;
 
   constructor(
     private readonly srv: ServerState,
@@ -103,6 +106,7 @@ export class Connection {
     this.input = start === 0 ? input : input.slice(start);
     if (out !== '') this.send(out);
     srv.flushGrants();
+    this.account();
     this.watchPartialLine(start > 0);
     if (this.input.length > maxLine) {
       // Lines held back while blocked are fine, up to a point; one overlong partial line is not.
@@ -118,7 +122,9 @@ export class Connection {
    * a waiting command pile up; otherwise always.
    */
   private pauseOrResume(): void {
-    const hold = this.throttled || this.input.length > 16 * this.limits.maxLine;
+    // Over --max-memory, no more than one line's worth is held back.
+    const heldBack = (this.srv.memoryFits(0) ? 16 : 1) * this.limits.maxLine;
+    const hold = this.throttled || this.input.length > heldBack;
     if (hold && !this.socket.isPaused()) this.socket.pause();
     else if (!hold && this.socket.isPaused()) this.socket.resume();
   }
@@ -150,10 +156,22 @@ export class Connection {
     if (out === '') return;
     this.pendingOut = '';
     if (this.closed) return;
-    if (!this.throttled) this.socket.write(out, 'latin1');
+    let flowing;
+    if (!this.throttled) flowing = this.socket.write(out, 'latin1');
     // Go on reading once this has reached the kernel ('drain' would not come
     // if the write fitted under the socket's high-water mark).
-    else this.socket.write(out, 'latin1', () => this.unthrottle());
+    else flowing = this.socket.write(out, 'latin1', () => this.unthrottle());
+    this.account();
+    // What the socket buffers is counted until it has gone (a remainder under
+    // the socket's high-water mark is counted until the next account()).
+    if (!flowing) this.socket.once('drain', () => this.account());
+  }
+
+  /** Keeps this connection's share of the bytes in I/O buffers (for --max-memory) up to date. */
+  private account(): void {
+    const now = this.closed ? 0 : this.input.length + this.pendingOut.length + this.socket.writableLength;
+    this.srv.bufferBytes += now - this.accounted;
+    this.accounted = now;
   }
 
   /**
@@ -171,7 +189,7 @@ export class Connection {
     }
     if (partial && this.lineTimer === null) {
       this.lineTimer = setTimeout(() => {
-        this.srv.warn(`${this.session.label}: request line not completed within ${this.limits.lineTimeout} ms, connection closed`);
+        this.srv.warn(`${brief(this.session.label)}: request line not completed within ${this.limits.lineTimeout} ms, connection closed`);
         this.hangUp();
         this.socket.destroy();
       }, this.limits.lineTimeout);
@@ -212,7 +230,7 @@ export class Connection {
 
   /** Sends the replies so far, releases its locks, and closes. */
   private lineTooLong(out: string): void {
-    this.srv.warn(`${this.session.label}: request line longer than ${this.limits.maxLine} bytes, connection closed`);
+    this.srv.warn(`${brief(this.session.label)}: request line longer than ${this.limits.maxLine} bytes, connection closed`);
     this.input = '';
     this.send(out);
     this.flush();
@@ -249,7 +267,7 @@ export class Connection {
     this.throttled = true;
     this.pauseOrResume();
     this.stallTimer ??= setTimeout(() => {
-      this.srv.warn(`${this.session.label}: replies unread for ${this.limits.writeTimeout} ms, connection closed`);
+      this.srv.warn(`${brief(this.session.label)}: replies unread for ${this.limits.writeTimeout} ms, connection closed`);
       this.socket.destroy();
     }, this.limits.writeTimeout);
   }
@@ -295,6 +313,7 @@ export class Connection {
     if (this.stallTimer) clearTimeout(this.stallTimer);
     if (this.lineTimer) clearTimeout(this.lineTimer);
     if (this.authTimer) clearTimeout(this.authTimer);
+    this.account();
     this.srv.drop(this.session);
   }
 }

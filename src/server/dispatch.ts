@@ -4,6 +4,7 @@ import { authenticate } from './auth.js';
 import { COMMAND_INDEX, COMMAND_LIST, type Reply } from './commands.js';
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
+import { brief } from '../util/brief.js';
 
 /** Runs one request line (input from start to end): its reply ('' for none), or null when it waits. */
 export function execute(srv: ServerState, s: Session, input: string, start: number, end: number): Reply {
@@ -13,7 +14,7 @@ export function execute(srv: ServerState, s: Session, input: string, start: numb
   const index = COMMAND_INDEX.get(req.cmd);
   if (index === undefined) {
     srv.counters.invalidCommands++;
-    srv.log?.(`${s.label} sent an unknown command ${JSON.stringify(req.cmd)}`);
+    srv.log?.(`${brief(s.label)} sent an unknown command ${JSON.stringify(brief(req.cmd))}`);
     return s.ext ? unknown(req.cmd) : '';
   }
   srv.commandCounts[index]++;

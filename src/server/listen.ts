@@ -9,6 +9,8 @@ import { adoptSocket, ownData } from './adopt-socket.js';
 import { Admission } from './admission.js';
 import { digest } from './auth.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
+import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
+import { RateLimitedWarning } from './rate-limited.js';
 
 export interface ListenOptions {
   /** TCP port (0 for any free one) and optional host; both unset and no unix means port 9999. */
@@ -40,6 +42,10 @@ export interface Limits extends ConnectionLimits {
   maxConnectionsPerAddress: number;
   /** Locks one connection may hold at once. */
   maxLocksPerConnection: number;
+  /** Longest lock or registry name taken, in bytes; a longer one gets the failure reply. */
+  maxName: number;
+  /** Bytes kept on clients' behalf (see docs/protocol.md, --max-memory) beyond which new locks, waits and names are refused. */
+  maxMemory: number;
   /** Delay before a refused `auth` is answered (ms). */
   authFailureDelay: number;
 }
@@ -54,6 +60,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxConnections: 10_000,
   maxConnectionsPerAddress: 1_000,
   maxLocksPerConnection: 10_000,
+  maxName: DEFAULT_MAX_NAME,
+  maxMemory: 128 * 1024 * 1024,
   authFailureDelay: 1_000,
 };
 
@@ -82,6 +90,8 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       authDigest: options.authToken === undefined ? null : digest(options.authToken),
       authFailureDelay: limits.authFailureDelay,
       maxLocksPerConnection: limits.maxLocksPerConnection,
+      maxName: limits.maxName,
+      maxMemory: limits.maxMemory,
     },
     COMMAND_LIST.length,
   );
@@ -162,6 +172,13 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   } catch (err) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     throw err;
+  }
+
+  // Accepting fails when the process is out of descriptors (EMFILE, ENFILE):
+  // libuv resets that connection. Say so, a line a second at most, and go on.
+  const acceptFailures = new RateLimitedWarning(srv.warn, 'failed');
+  for (const s of servers) {
+    s.on('error', (err: NodeJS.ErrnoException) => acceptFailures.report(() => `cannot accept a connection: ${err.code ?? err.message}`));
   }
 
   // Not waiting for net.Server's 'close': it counts the wrappers adoptSocket()

@@ -2,7 +2,9 @@ import { LockTable, type Waiter } from '../locks/lock-table.js';
 import { Registry } from './registry.js';
 import { Counters } from './stats.js';
 import type { Session } from './session.js';
+import { RateLimitedWarning } from './rate-limited.js';
 import { grant, lockGet, sharedGrant, sharedRefused } from '../protocol/replies.js';
+import { brief } from '../util/brief.js';
 
 export interface Features {
   /** `d`, `sd`, `dump`, `who` answer (else `0 disabled`). */
@@ -20,6 +22,10 @@ export interface Policy {
   authFailureDelay: number;
   /** Locks (exclusive and shared) one connection may hold at once. */
   maxLocksPerConnection: number;
+  /** Longest lock or registry name taken, in bytes. */
+  maxName: number;
+  /** Bytes kept on clients' behalf (table entries, names, I/O buffers) beyond which new ones are refused. */
+  maxMemory: number;
 }
 
 /** Everything one server shares between its connections. No I/O here either. */
@@ -29,6 +35,10 @@ export class ServerState {
   readonly counters = new Counters();
   /** Times each command ran, indexed like COMMAND_LIST. */
   readonly commandCounts: number[];
+  /** Bytes in connections' input and output buffers (each connection keeps its share up to date). */
+  bufferBytes = 0;
+  /** Requests refused for a limit, reported in one line a second at most. */
+  readonly refusals: RateLimitedWarning;
 
   constructor(
     readonly features: Features,
@@ -40,6 +50,17 @@ export class ServerState {
     commandCount: number,
   ) {
     this.commandCounts = new Array<number>(commandCount).fill(0);
+    this.refusals = new RateLimitedWarning(warn);
+  }
+
+  /** The bytes kept on clients' behalf, as --max-memory counts them. */
+  get memoryUsed(): number {
+    return this.table.bytes + this.registry.bytes + this.bufferBytes;
+  }
+
+  /** Whether bytes more fit in --max-memory. */
+  memoryFits(bytes: number): boolean {
+    return this.memoryUsed + bytes <= this.policy.maxMemory;
   }
 
   /** Answers every waiter the last table operation granted. */
@@ -49,7 +70,7 @@ export class ServerState {
     for (let i = 0; i < granted.length; i++) {
       const w = granted[i];
       const session = w.owner as Session;
-      this.log?.(`${session.label} obtained ${w.shared ? 'shared lock' : 'lock'} ${w.name} after waiting`);
+      this.log?.(`${brief(session.label)} obtained ${w.shared ? 'shared lock' : 'lock'} ${brief(w.name)} after waiting`);
       session.answerWait(w.shared ? sharedGrant(w.count, w.token, w.name) : grant(1, w.token, w.name));
     }
     granted.length = 0;
@@ -69,8 +90,8 @@ export class ServerState {
     this.registry.forget(session);
     this.counters.connections--;
     if (this.log && orphans + sharedOrphans > 0) {
-      this.log(`${session.label} disconnected, orphaning ${orphans} lock(s) and ${sharedOrphans} shared lock(s)`);
-    } else this.log?.(`${session.label} disconnected`);
+      this.log(`${brief(session.label)} disconnected, orphaning ${orphans} lock(s) and ${sharedOrphans} shared lock(s)`);
+    } else this.log?.(`${brief(session.label)} disconnected`);
     this.flushGrants();
   }
 }

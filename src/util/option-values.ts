@@ -20,3 +20,15 @@ export function wholeOption(value: unknown, option: string, min: number, max = N
   }
   return n;
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** A size in bytes: a whole number, optionally with K, M or G (powers of 1024; lower case too). */
+export function sizeOption(value: unknown, option: string, min: number): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(String(value));
+  const bytes = m ? Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()] : NaN;
+  if (!(bytes >= min) || !Number.isSafeInteger(bytes)) {
+    throw new CliError(`${option}: "${value}" is not a size of at least ${min} bytes (examples: 64M, 1G, 500000000)`);
+  }
+  return bytes;
+}
