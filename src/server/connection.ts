@@ -39,6 +39,8 @@ export class Connection {
   private authTimer: NodeJS.Timeout | null = null;
   /** This connection's share of ServerState.bufferBytes. */
   private accounted = 0;
+  /** A 'drain' listener will account for what the socket buffers. */
+  private awaitingDrain = false;
 
   constructor(
     private readonly srv: ServerState,
@@ -164,7 +166,13 @@ export class Connection {
     this.account();
     // What the socket buffers is counted until it has gone (a remainder under
     // the socket's high-water mark is counted until the next account()).
-    if (!flowing) this.socket.once('drain', () => this.account());
+    if (!flowing && !this.awaitingDrain) {
+      this.awaitingDrain = true;
+      this.socket.once('drain', () => {
+        this.awaitingDrain = false;
+        this.account();
+      });
+    }
   }
 
   /** Keeps this connection's share of the bytes in I/O buffers (for --max-memory) up to date. */
