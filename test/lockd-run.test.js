@@ -287,6 +287,25 @@ test('lockd-run killed with SIGKILL: the server frees its lock', async () => {
   proc.child.kill('SIGKILL');
   await proc.exited;
   await until(async () => (await probe.inspect('job')) === 0, 'the lock to be freed');
+  assert.is((await probe.getStats()).orphans, 1, 'a crash is an orphan');
+  await probe.disconnect();
+});
+
+test('a normal end releases the lock before exiting: no orphan, whatever the exit status', async () => {
+  const runs = [
+    await lockdRun(addr, ['-l', 'job', '--', 'true']),
+    await lockdRun(addr, ['-l', 'job', '-c', 'exit 3']),
+    await lockdRun(addr, ['-s', 'pool', '-m', '2', '--', 'true']),
+  ];
+  assert.equal(runs.map((r) => r.code), [0, 3, 0]);
+  const probe = connect(addr);
+  // The releases arrive before each connection's close, which the server has seen once connections is 1.
+  await until(async () => (await probe.getStats()).connections === 1, 'the connections to be gone');
+  const stats = await probe.getStats();
+  assert.is(stats.orphans, 0);
+  assert.is(stats.shared_orphans, 0);
+  assert.is(stats.command_r, 2);
+  assert.is(stats.command_sr, 1);
   await probe.disconnect();
 });
 

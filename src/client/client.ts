@@ -370,6 +370,21 @@ export class Client extends EventEmitter {
     });
   }
 
+  /**
+   * Releases a lock and closes the connection, without waiting for the reply:
+   * for a process that exits next. The server then counts a release, not an
+   * orphan; should the request not arrive, the close releases the lock anyway.
+   */
+  releaseAndClose(name: string, shared = false): void {
+    if (this.closed || this.connecting) return;
+    checkName(name);
+    this.flush();
+    // An old server takes one request at a time: with one in flight, the close alone.
+    const busy = !this.info?.extended && this.pending.length > 0;
+    if (busy) this.socket.end();
+    else this.socket.end(`${shared ? 'sr' : 'r'} ${name}\n`);
+  }
+
   /** Drops the connection at once (no FIN handshake wait). */
   destroy(): void {
     this.socket.destroy();

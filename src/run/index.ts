@@ -8,11 +8,14 @@ const say = (message: string) => process.stderr.write(`lockd-run: ${message}\n`)
 
 /**
  * Takes the lock, runs the command while holding it, and resolves to the exit
- * status. The caller exits then, which closes the connection and so releases
- * the lock: closing it here first would only delay the exit.
+ * status. The lock is released on the way out, without waiting for the reply,
+ * so that the server's `orphans` counts only connections that ended holding
+ * locks; the caller exits then, which closes the connection.
  */
 export async function lockdRun(cfg: RunConfig): Promise<number> {
   const acquired = await acquireLock(cfg, say);
   if (acquired.kind === 'exit') return acquired.status;
-  return supervise(cfg, acquired.client, acquired.grant, say);
+  const status = await supervise(cfg, acquired.client, acquired.grant, say);
+  acquired.client.releaseAndClose(cfg.lock, cfg.shared);
+  return status;
 }
