@@ -28,6 +28,33 @@ async function startCli(args, env = process.env) {
   return { child, port, output: () => out };
 }
 
+test('logs: the start-up line without -v, with the real port; every line stamped; one line at shutdown', async () => {
+  const TS = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+  const start = async (env) => {
+    const child = spawn(BIN, ['--tcp', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    while (!/listening on/.test(out)) await once(child.stdout, 'data');
+    return { child, output: () => out };
+  };
+  const inherited = { ...process.env };
+  delete inherited.JOURNAL_STREAM;
+  const s = await start(inherited);
+  const [, port] = new RegExp(`^${TS} lockd-server \\S+ listening on 127\\.0\\.0\\.1:(\\d+)\\n$`).exec(s.output()) ?? [];
+  assert.ok(Number(port) > 0, s.output());
+  const c = await Raw.open(Number(port));
+  assert.is(await c.ask('i x'), '0 Lock Not Locked: x');
+  s.child.kill('SIGTERM');
+  await once(s.child, 'exit');
+  assert.match(s.output().split('\n')[1], new RegExp(`^${TS} SIGTERM: shutting down, closing 1 connection\\(s\\)$`));
+  // Under systemd the journal stamps lines itself.
+  const j = await start({ ...inherited, JOURNAL_STREAM: '8:12345' });
+  assert.match(j.output(), /^lockd-server \S+ listening on 127\.0\.0\.1:\d+\n$/);
+  j.child.kill('SIGTERM');
+  await once(j.child, 'exit');
+  assert.match(j.output().split('\n')[1], /^SIGTERM: shutting down/);
+});
+
 test('--help lists every option; --version prints the version', async () => {
   const help = await run(['--help']);
   assert.is(help.code, 0);

@@ -210,7 +210,7 @@ limits('lockd-server warns once at start-up when listening beyond loopback witho
     await p.exited;
     return p.stderr;
   };
-  assert.match(await run(['-t', '0.0.0.0:0']), /^lockd-server: WARNING: listening on 0\.0\.0\.0:\d+ beyond loopback with no --auth-token-file/);
+  assert.match(await run(['-t', '0.0.0.0:0']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lockd-server: WARNING: listening on 0\.0\.0\.0:\d+ beyond loopback with no --auth-token-file/);
   assert.is(await run(['-t', '127.0.0.1:0']), '');
   const file = path.join(os.tmpdir(), `lockd-token-${process.pid}`);
   fs.writeFileSync(file, 'x\n');

@@ -136,7 +136,7 @@ files('under a low ulimit -n: one line at start-up, and connections over the low
   const proc = launch('/bin/sh', ['-c', `ulimit -n 64 && exec "${LOCKD_SERVER}" --tcp 127.0.0.1:0 --verbose`]);
   await proc.waitFor(/listening on 127\.0\.0\.1:\d+/);
   const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(proc.stdout)[1]);
-  assert.is(proc.stderr, 'lockd-server: the open-file limit is 64: enforcing --max-connections 32 instead of 10000 (raise it with ulimit -n, or LimitNOFILE= under systemd)\n');
+  assert.match(proc.stderr, /^\S+Z lockd-server: the open-file limit is 64: enforcing --max-connections 32 instead of 10000 \(raise it with ulimit -n, or LimitNOFILE= under systemd\)\n$/);
   const held = [];
   for (let i = 0; i < 32; i++) held.push(await Raw.open(port));
   // 200 more at once: each gets the refusal line, none a reset.

@@ -38,13 +38,21 @@ const COMMAND_LINE: CommandLineSpec = {
   ],
 };
 
+/** Log lines carry an ISO-8601 timestamp, unless they go to the systemd journal, which stamps them itself. */
+const stamp = process.env.JOURNAL_STREAM ? (line: string) => line : (line: string) => `${new Date().toISOString()} ${line}`;
+/** Events (start-up, shutdown, and with --verbose every connection and grant), to stdout. */
+const logEvent = (message: string) => process.stdout.write(`${stamp(message)}\n`);
+/** Warnings (clients cut off or refused, risky settings), to stderr. */
+const logWarning = (message: string) => process.stderr.write(`${stamp(`lockd-server: ${message}`)}\n`);
+
 async function main(): Promise<number | void> {
   const { options: opts, printed } = parseCommandLine(COMMAND_LINE, process.argv.slice(2));
   if (printed) return;
   const listenOptions: ListenOptions = {
     disableDump: !!opts.disableDump,
     disableRegistry: !!opts.disableRegistry,
-    log: opts.verbose ? (msg) => process.stdout.write(`${msg}\n`) : undefined,
+    log: opts.verbose ? logEvent : undefined,
+    warn: logWarning,
   };
   if (opts.tcp !== undefined) {
     let e;
@@ -80,7 +88,7 @@ async function main(): Promise<number | void> {
   const fileLimit = openFileLimit();
   const allowed = connectionsAllowed(wanted, fileLimit);
   if (allowed < wanted) {
-    process.stderr.write(`lockd-server: the open-file limit is ${fileLimit}: enforcing --max-connections ${allowed} instead of ${wanted} (raise it with ulimit -n, or LimitNOFILE= under systemd)\n`);
+    logWarning(`the open-file limit is ${fileLimit}: enforcing --max-connections ${allowed} instead of ${wanted} (raise it with ulimit -n, or LimitNOFILE= under systemd)`);
     limits.maxConnections = allowed;
   }
   listenOptions.limits = limits;
@@ -120,18 +128,17 @@ async function main(): Promise<number | void> {
     }
   }
   if (server.tcp && !listenOptions.authToken && !listenOptions.tls?.ca && !isLoopback(server.tcp.host)) {
-    process.stderr.write(
-      `lockd-server: WARNING: listening on ${describeEndpoint(server.tcp)} beyond loopback with no --auth-token-file or --tls-ca: anyone who can reach this port can take and hold any lock\n`,
+    logWarning(
+      `WARNING: listening on ${describeEndpoint(server.tcp)} beyond loopback with no --auth-token-file or --tls-ca: anyone who can reach this port can take and hold any lock`,
     );
   }
-  if (opts.verbose) {
-    const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
-    process.stdout.write(`lockd-server ${VERSION} listening on ${where.join(' and ')}\n`);
-  }
+  // Always, so that a port chosen with 0 is known.
+  const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
+  logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      if (opts.verbose) process.stdout.write(`${signal}: shutting down\n`);
+      logEvent(`${signal}: shutting down, closing ${server.connections} connection(s)`);
       resolve();
     };
     process.once('SIGINT', stop);
