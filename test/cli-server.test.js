@@ -45,13 +45,13 @@ test('logs: the start-up line without -v, with the real port; every line stamped
   const c = await Raw.open(Number(port));
   assert.is(await c.ask('i x'), '0 Lock Not Locked: x');
   s.child.kill('SIGTERM');
-  await once(s.child, 'exit');
+  await once(s.child, 'close');
   assert.match(s.output().split('\n')[1], new RegExp(`^${TS} SIGTERM: shutting down, closing 1 connection\\(s\\)$`));
   // Under systemd the journal stamps lines itself.
   const j = await start({ ...inherited, JOURNAL_STREAM: '8:12345' });
   assert.match(j.output(), /^lockd-server \S+ listening on 127\.0\.0\.1:\d+\n$/);
   j.child.kill('SIGTERM');
-  await once(j.child, 'exit');
+  await once(j.child, 'close');
   assert.match(j.output().split('\n')[1], /^SIGTERM: shutting down/);
 });
 
