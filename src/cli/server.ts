@@ -132,11 +132,8 @@ async function main(): Promise<number | void> {
       `WARNING: listening on ${describeEndpoint(server.tcp)} beyond loopback with no --auth-token-file or --tls-ca: anyone who can reach this port can take and hold any lock`,
     );
   }
-  // Always, so that a port chosen with 0 is known.
-  const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
-  logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}`);
-
-  await new Promise<void>((resolve) => {
+  // Ready for a signal before saying so: whoever waits for the start-up line may send one at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logEvent(`${signal}: shutting down, closing ${server.connections} connection(s)`);
       resolve();
@@ -144,6 +141,10 @@ async function main(): Promise<number | void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  // Always, so that a port chosen with 0 is known.
+  const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
+  logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}`);
+  await stopped;
   await server.destroy();
   if (pidFile) fs.rmSync(pidFile, { force: true });
   return EXIT.OK;
