@@ -8,7 +8,7 @@ const test = suite('bad-input');
 let server, c, bystander, warnings;
 test.before.each(async () => {
   warnings = [];
-  server = await start({ limits: { maxLine: 100 }, warn: (m) => warnings.push(m) });
+  server = await start({ limits: { maxLine: 4096 }, warn: (m) => warnings.push(m) });
   c = await Raw.open(server.tcp.port);
   bystander = await Raw.open(server.tcp.port);
   await bystander.ask('g mine');
@@ -75,21 +75,21 @@ test('runs of spaces: trimmed around the name and after the command, kept inside
 
 test('a line over the limit closes that connection (and only it) with a log line', async () => {
   await c.ask('g doomed');
-  c.send('i ' + 'x'.repeat(200) + '\n');
+  c.send('i ' + 'x'.repeat(5000) + '\n');
   await c.closedByServer();
   assert.is(warnings.length, 1);
-  assert.match(warnings[0], /request line longer than 100 bytes, connection closed/);
+  assert.match(warnings[0], /request line longer than 4096 bytes, connection closed/);
   await until(async () => (await bystander.ask('g doomed')).startsWith('1 '), 'the closed connection\'s lock to be freed');
 });
 
 test('a partial line over the limit with no newline yet also closes the connection', async () => {
-  c.send('g ' + 'y'.repeat(500));
+  c.send('g ' + 'y'.repeat(5000));
   await c.closedByServer();
   assert.is(warnings.length, 1);
 });
 
 test('a line exactly at the limit is fine', async () => {
-  const name = 'z'.repeat(98);
+  const name = 'z'.repeat(4094);
   assert.is(await c.ask(`g ${name}`), `1 Lock Get Success: ${name}`);
 });
 

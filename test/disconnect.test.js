@@ -14,7 +14,7 @@ for (const [mode, options] of [['direct reads', {}], ["'data' events", { dataEve
 
   test.before.each(async () => {
     warnings = [];
-    server = await start({ limits: { maxLine: 1024, writeTimeout: 200, maxPendingOutput: 4096 }, warn: (m) => warnings.push(m) });
+    server = await start({ limits: { maxLine: 4096, writeTimeout: 200, maxPendingOutput: 4096 }, warn: (m) => warnings.push(m) });
     watcher = await Raw.open(server.tcp.port);
   });
   test.after.each(async () => {
@@ -181,10 +181,10 @@ for (const [mode, options] of [['direct reads', {}], ["'data' events", { dataEve
   test('a connection the server cuts off (overlong line) releases everything', async () => {
     const c = await holder();
     const before = await stats();
-    c.send('g ' + 'x'.repeat(2000) + '\n');
+    c.send('g ' + 'x'.repeat(5000) + '\n');
     await c.closedByServer();
     await assertOrphaned(before);
-    assert.equal(warnings, ['holder: request line longer than 1024 bytes, connection closed']);
+    assert.equal(warnings, ['holder: request line longer than 4096 bytes, connection closed']);
   });
 
   test('a client that never reads its replies is cut off after the write timeout, and its locks released', async () => {

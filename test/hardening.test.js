@@ -105,6 +105,37 @@ test('lockd-run: token from --auth-token-file or LOCKD_AUTH_TOKEN, never the com
   const missing = await lockdRun(addr, ['--auth-token-file', path.join(tmp, 'nope'), '-l', 'x', '--', 'true']);
   assert.is(missing.code, 78);
   assert.match(missing.stderr, /^lockd-run: cannot read the auth token file .*nope: ENOENT\n$/);
+  const long = path.join(tmp, 'long-token');
+  fs.writeFileSync(long, `${'t'.repeat(4091)}\n`);
+  const tooLong = await lockdRun(addr, ['--auth-token-file', long, '-l', 'x', '--', 'true']);
+  assert.is(tooLong.code, 78);
+  assert.is(tooLong.stderr, `lockd-run: the auth token in ${long} is longer than 4090 bytes\n`);
+});
+
+test('the longest auth token (4090 bytes, one glockd read with its line) works; a longer one is refused up front', async () => {
+  const token = 't'.repeat(4090);
+  const s = await start({ authToken: token });
+  const c = connect(`127.0.0.1:${s.tcp.port}`, { authToken: token });
+  assert.is(await c.get('x'), 1);
+  await c.disconnect();
+  const bad = connect(`127.0.0.1:${s.tcp.port}`, { authToken: `${token}t` });
+  bad.on('error', () => {});
+  try {
+    await bad.connected();
+    assert.unreachable('should be refused');
+  } catch (err) {
+    assert.is(err.code, 'EINVAL');
+    assert.is(err.message, 'an auth token longer than 4090 bytes');
+  }
+  await s.destroy();
+  for (const options of [{ authToken: `${token}t` }, { limits: { maxLine: 4095 } }]) {
+    try {
+      await start(options);
+      assert.unreachable('listen() should refuse it');
+    } catch (err) {
+      assert.instance(err, RangeError);
+    }
+  }
 });
 
 test('a server without a token answers auth with 1 ok, so clients may always send it', async () => {

@@ -442,6 +442,8 @@ for (const [kind, registry] of [['node', true], ['glockd', true], ['glockd', fal
     assert.is(second.code, 75);
     assert.is(second.stdout, '');
     assert.is(second.stderr, `lockd-run: lock "job" is busy${registry ? ' (held by first-holder)' : ''}\n`);
+    // With its registry off glockd would never answer `d`: lockd-run must not ask.
+    assert.is(oldServer.count('command_d'), registry ? 1 : 0);
     holder.child.stdin.end();
     assert.is((await holder.exited).code, 0);
   });

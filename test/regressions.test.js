@@ -28,16 +28,16 @@ test('connections refused over the limit that reset at once do not crash the ser
 });
 
 test('lines piled up behind a wait are all run once it is granted; the connection keeps reading', async () => {
-  const s = await start({ limits: { maxLine: 256 } });
+  const s = await start({ limits: { maxLine: 4096 } });
   const holder = await Raw.open(s.tcp.port);
   await holder.ask('g X');
   const c = await Raw.open(s.tcp.port);
-  c.send('wg -1 X\n' + Array.from({ length: 600 }, (_, i) => `g job-${i}\n`).join(''));
+  c.send('wg -1 X\n' + Array.from({ length: 8000 }, (_, i) => `g job-${i}\n`).join(''));
   await until(() => s.waiting('X') === 1, 'the wait to queue');
   await holder.ask('r X');
-  const lines = await c.read(601);
+  const lines = await c.read(8001);
   assert.match(lines[0], /^1 \d+ Lock Get Success: X$/);
-  assert.is(lines[600], '1 Lock Get Success: job-599');
+  assert.is(lines[8000], '1 Lock Get Success: job-7999');
   assert.is(await c.ask('r X'), '1 Lock Release Success: X');
   await s.destroy();
 });

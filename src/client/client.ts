@@ -3,7 +3,7 @@ import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, parseRefusal, splitPair, splitStatus } from '../protocol/reply-parse.js';
-import { isProbeReply, padLine, probe } from '../protocol/old-servers.js';
+import { GLOCKD_READ_SIZE, isProbeReply, MAX_AUTH_TOKEN, padLine, probe } from '../protocol/old-servers.js';
 import { pollAcquire } from './poll-acquire.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import type { Socket } from 'node:net';
@@ -18,9 +18,8 @@ export interface ClientOptions {
   /**
    * Fail a request whose reply takes longer than this many ms (0: never, the
    * default). The connection is closed then, since later replies would be out
-   * of step. Against an old server, `me` and the multi-line calls, which
-   * glockd with its registry off never answers, are bounded anyway (3000 ms
-   * unless this is set).
+   * of step. Against an old server, `me`, `d` and `sd`, which glockd with its
+   * registry off never answers, are bounded anyway (3000 ms unless this is set).
    */
   request?: number;
   /** Shared secret for a server started with --auth-token-file (sent with `auth` first). */
@@ -63,8 +62,6 @@ interface ReplyShape {
   multi?: boolean;
   /** ms the server may take on purpose (a queued wait), added to the request timeout. */
   serverWait?: number;
-  /** An extension command: an old server will not answer it (see UNANSWERED). */
-  extension?: boolean;
   /** Not subject to the request timeout (the handshake: the connect timeout covers it). */
   untimed?: boolean;
   /** An old server may never answer it (glockd with its registry off: `me`, `d`, `sd`). */
@@ -82,9 +79,6 @@ interface Pending extends ReplyShape {
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
 }
-
-/** The "reply" to an extension command asked of an old server, which ignores it: the caller falls back. */
-const UNANSWERED: string[] = [];
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
 /** The bound on a `mayHang` request to an old server when no request timeout is set. */
@@ -167,7 +161,7 @@ export class Client extends EventEmitter {
       this.socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
     }, timeout).unref();
     try {
-      if (authToken !== undefined) checkName(authToken);
+      if (authToken !== undefined) checkToken(authToken);
       // An old server ignores `hello` (and `auth`): no reply. The probe's
       // reply is the last line of the handshake, whichever lines came before.
       const auth = authToken === undefined ? '' : padLine(`auth ${authToken}`);
@@ -191,10 +185,7 @@ export class Client extends EventEmitter {
     return this.info;
   }
 
-  /**
-   * Whether the handshake's reply is complete; if so, learns the server's kind
-   * at once, before the replies pipelined behind it are read.
-   */
+  /** Whether the handshake's reply is complete; if so, learns the server's kind. */
   private heardHandshake(lines: string[]): boolean {
     const last = lines[lines.length - 1];
     if (isProbeReply(last, this.probeName)) {
@@ -323,16 +314,19 @@ export class Client extends EventEmitter {
    * server it polls with backoff instead, and enforces `max` by joining,
    * comparing and leaving again. Rejects ELOCKBUSY when busy or timed out.
    */
-  async acquire(name: string, options: AcquireOptions = {}): Promise<Grant> {
+  acquire(name: string, options: AcquireOptions = {}): Promise<Grant> {
     checkName(name);
+    // Decided once the server's kind is known, in call order: the first
+    // request of either path is queued before any call made after this one.
+    return this.whenKnown(() =>
+      this.info && !this.info.extended ? this.fallbackAcquire(name, options) : this.waitGet(name, options));
+  }
+
+  private async waitGet(name: string, options: AcquireOptions): Promise<Grant> {
     const wait = options.wait ?? 0;
-    if (this.info && !this.info.extended) return this.fallbackAcquire(name, options);
     const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(wait));
     const request = options.shared ? `wsg ${options.max ?? 0} ${ms} ${name}` : `wg ${ms} ${name}`;
-    // Asked before the handshake's answer, it goes out (or falls back) once the server's kind is known.
-    const lines = await this.send(`${request}\n`, { serverWait: wait, extension: true });
-    if (lines === UNANSWERED) return this.fallbackAcquire(name, options);
-    const [line] = lines;
+    const [line] = await this.request(`${request}\n`, { serverWait: wait });
     const grant = parseGrant(line);
     if (!grant) {
       const [n, text] = splitStatus(line);
@@ -415,7 +409,8 @@ export class Client extends EventEmitter {
    * named "" is, on the wire, `d` (every lock).
    */
   private async pairs(command: string, disabledMessage: string, lock?: string): Promise<[string, string][]> {
-    const lines = await this.multi(command);
+    // glockd with its registry off never answers `d` or `sd`; `who` it refuses.
+    const lines = await this.multi(command, disabledMessage === 'dump');
     if (lines.length === 1 && lines[0] === '0 disabled') {
       throw new LockdError(disabledMessage === 'dump' ? 'The dump feature of the lockd server is disabled.' : disabledMessage, 'EDISABLED');
     }
@@ -430,8 +425,8 @@ export class Client extends EventEmitter {
   }
 
   /** Sends a request with a multi-line reply and resolves to its lines. */
-  private multi(request: string): Promise<string[]> {
-    return this.send(`${request}\n`, { multi: true, mayHang: true });
+  private multi(request: string, mayHang = false): Promise<string[]> {
+    return this.send(`${request}\n`, { multi: true, mayHang });
   }
 
   /**
@@ -439,9 +434,14 @@ export class Client extends EventEmitter {
    * requests are written and how a multi-line reply ends.
    */
   private send(text: string, shape: ReplyShape = {}): Promise<string[]> {
-    if (this.queued === null || this.closed) return this.request(text, shape);
+    return this.whenKnown(() => this.request(text, shape));
+  }
+
+  /** Runs `start` at once if the server's kind is known (or never will be), else when it is, in call order. */
+  private whenKnown<T>(start: () => Promise<T>): Promise<T> {
+    if (this.queued === null || this.closed) return start();
     return new Promise((resolve, reject) => {
-      this.queued!.push(() => this.request(text, shape).then(resolve, reject));
+      this.queued!.push(() => start().then(resolve, reject));
     });
   }
 
@@ -453,7 +453,10 @@ export class Client extends EventEmitter {
   private request(text: string, shape: ReplyShape): Promise<string[]> {
     if (this.closed) return Promise.reject(this.closedError());
     const old = this.info !== null && !this.info.extended;
-    if (shape.extension && old) return Promise.resolve(UNANSWERED);
+    // glockd cuts a longer line at its read size and takes the rest for another request.
+    if (old && Buffer.byteLength(text, 'utf8') > GLOCKD_READ_SIZE) {
+      return Promise.reject(new LockdError(`a request of more than ${GLOCKD_READ_SIZE} bytes, which an old server (glockd) would cut`, 'EINVAL'));
+    }
     // From an old server a multi-line reply has no end: the probe's reply
     // behind it marks the end. Padded, the request fills glockd's reads, so
     // the probe in the same write is read, not dropped.
@@ -552,7 +555,7 @@ export class Client extends EventEmitter {
     p.timer = setTimeout(() => {
       const cmd = p.text.slice(0, p.text.search(/[ \n]/));
       const why = p.mayHang && !this.info?.extended
-        ? ` (an old server never answers it: glockd started with -registry=false does not answer me, d, sd or dump)`
+        ? ` (glockd started with -registry=false never answers me, d or sd)`
         : '';
       this.socket.destroy(new LockdError(`no reply to "${cmd}" from the lock server within ${p.timeout} ms${why}`, 'ETIMEDOUT'));
     }, p.timeout);
@@ -595,6 +598,13 @@ function disabledOr(line: string, message: string): LockdError {
 
 function checkName(name: string): void {
   if (/[\r\n]/.test(name)) throw new LockdError('a lock or client name cannot contain a line break', 'EINVAL');
+}
+
+function checkToken(token: string): void {
+  checkName(token);
+  if (Buffer.byteLength(token, 'utf8') > MAX_AUTH_TOKEN) {
+    throw new LockdError(`an auth token longer than ${MAX_AUTH_TOKEN} bytes`, 'EINVAL');
+  }
 }
 
 /** Connects to a lock server at { tcp: 'host:port' }, { unix: path }, or 'host:port' / 'unix:path'. */

@@ -11,6 +11,9 @@ import { lockInspect } from './replies.js';
  */
 export const GLOCKD_READ_SIZE = 4096;
 
+/** The longest auth token whose `auth` line fits one glockd read, so that the padded handshake stays in step. */
+export const MAX_AUTH_TOKEN = GLOCKD_READ_SIZE - 'auth \n'.length;
+
 /**
  * A request line (without '\n') padded with trailing spaces, which every
  * server trims, so that with its '\n' it fills whole glockd reads: another

@@ -10,6 +10,7 @@ import { Admission } from './admission.js';
 import { digest } from './auth.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
+import { GLOCKD_READ_SIZE, MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
 import { RateLimitedWarning } from './rate-limited.js';
 
 export interface ListenOptions {
@@ -82,6 +83,11 @@ export interface LockServer {
 /** Starts a lock server; resolves once every listener is ready, rejects if one cannot listen. */
 export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  // Our clients' handshake is padded to glockd's read size (docs/protocol.md).
+  if (!(limits.maxLine >= GLOCKD_READ_SIZE)) throw new RangeError(`limits.maxLine must be at least ${GLOCKD_READ_SIZE}`);
+  if (options.authToken !== undefined && Buffer.byteLength(options.authToken, 'utf8') > MAX_AUTH_TOKEN) {
+    throw new RangeError(`authToken must be at most ${MAX_AUTH_TOKEN} bytes`);
+  }
   const srv = new ServerState(
     { dump: !options.disableDump, registry: !options.disableRegistry },
     options.log ?? null,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CliError } from './cli-errors.js';
 import { EXIT } from './exit-codes.js';
+import { MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
 
 // The secrets and certificates both tools read from files.
 
@@ -18,6 +19,9 @@ export function readToken(path: string): string {
   const token = text.split('\n')[0].replace(/\r$/, '');
   if (token.trim() === '') throw new CliError(`the auth token file ${path} is empty`, EXIT.CONFIG);
   if (token !== token.trim()) throw new CliError(`the auth token in ${path} begins or ends with blanks`, EXIT.CONFIG);
+  if (Buffer.byteLength(token, 'latin1') > MAX_AUTH_TOKEN) {
+    throw new CliError(`the auth token in ${path} is longer than ${MAX_AUTH_TOKEN} bytes`, EXIT.CONFIG);
+  }
   return token;
 }
 
