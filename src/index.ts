@@ -8,5 +8,9 @@ export {
   type AcquireOptions,
   type Grant,
   type ServerInfo,
+  type LockRecord,
+  type HolderRecord,
+  type WaiterRecord,
+  type ClientRecord,
 } from './client/client.js';
 export { LockdError, type LockdErrorCode } from './client/errors.js';

@@ -9,6 +9,9 @@ import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import type { Socket } from 'node:net';
 import { openSocket } from './open-socket.js';
 import { brief } from '../util/brief.js';
+import { parseRecord, type ClientRecord, type LockRecord } from '../protocol/ctl-records.js';
+
+export type { ClientRecord, HolderRecord, LockRecord, WaiterRecord } from '../protocol/ctl-records.js';
 
 export type Target = { tcp: string } | { unix: string } | string;
 
@@ -344,6 +347,48 @@ export class Client extends EventEmitter {
   private async fallbackAcquire(name: string, options: AcquireOptions): Promise<Grant> {
     if (options.shared && this.sharesHeld.has(name)) return { count: await this.inspectShared(name), token: null };
     return pollAcquire(this, name, options);
+  }
+
+  // ---- the operator's view (lockd-server only: old servers reject EUNSUPPORTED) ----
+
+  /** Every lock whose name starts with prefix, each with its holders and its waiters in queue order. */
+  async locks(prefix = ''): Promise<LockRecord[]> {
+    checkName(prefix);
+    return this.records<LockRecord>(prefix === '' ? 'locks' : `locks ${prefix}`);
+  }
+
+  /** Every live connection: name, address, since, locks held, the lock it waits for. */
+  async clients(): Promise<ClientRecord[]> {
+    return this.records<ClientRecord>('clients');
+  }
+
+  /** q's counters and those old clients are not shown (see docs/protocol.md, `stats`). */
+  async stats(): Promise<Record<string, number>> {
+    return Object.fromEntries((await this.operatorCommand('stats')).map((line) => {
+      const [key, value] = splitPair(line);
+      return [key, Number(value)];
+    }));
+  }
+
+  private async records<T extends LockRecord | ClientRecord>(command: string): Promise<T[]> {
+    const lines = await this.operatorCommand(command);
+    if (lines.length === 1 && lines[0] === '0 disabled') {
+      throw new LockdError('The dump feature of the lockd server is disabled.', 'EDISABLED');
+    }
+    return lines.map((line) => {
+      const record = parseRecord<T>(line);
+      if (!record) throw new LockdError(`unexpected reply to ${command.split(' ')[0]}: ${brief(line)}`, 'EPROTOCOL');
+      return record;
+    });
+  }
+
+  private operatorCommand(command: string): Promise<string[]> {
+    return this.whenKnown(() => {
+      if (this.info && !this.info.extended) {
+        return Promise.reject(new LockdError(`an old server (glockd, the original lockd) has no "${command.split(' ')[0]}"`, 'EUNSUPPORTED'));
+      }
+      return this.request(`${command}\n`, { multi: true });
+    });
   }
 
   /** Round trip to the server: proves the connection and the server are alive. Resolves to ms taken. */

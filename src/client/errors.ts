@@ -30,4 +30,6 @@ export type LockdErrorCode =
   /** Could not connect: the socket error's code is in `cause`. */
   | 'ECONNECT'
   /** The server refused a new lock, wait or name for a limit (memory, name length, locks per connection); the message is the reason, such as `memory full`. */
-  | 'EREFUSED';
+  | 'EREFUSED'
+  /** An old server (glockd, the original lockd) has no such command: locks(), clients(), stats(). */
+  | 'EUNSUPPORTED';

@@ -1,8 +1,9 @@
 import { LinkedList, type Linked } from './linked-list.js';
 
-// The lock table: who holds what, who waits for what. Pure data, no I/O and
-// no clock: the server decides when a waiter gives up and calls cancel().
-// Every operation is O(1) except drop(), which is O(what that owner held).
+// The lock table: who holds what, since when, who waits for what. Pure data,
+// no I/O and no timers: the server passes a clock for the times it records,
+// and decides when a waiter gives up and calls cancel(). Every operation is
+// O(1) except drop(), which is O(what that owner held).
 
 /** One connection, as the table sees it. The server keeps its own state beside it. */
 export class Owner {
@@ -26,6 +27,8 @@ export class Waiter implements Linked<Waiter> {
     readonly shared: boolean,
     /** Shared only: admit while fewer than this many hold it (Infinity: no maximum). */
     readonly max: number,
+    /** When it was queued (the table's clock). */
+    readonly since: number,
   ) {}
 }
 
@@ -48,7 +51,17 @@ export class Held implements Linked<Held> {
     readonly shared: boolean,
     /** The fencing token of the grant. */
     readonly token: number,
+    /** When it was granted (the table's clock). */
+    readonly since: number,
+    /** Shared only: the maximum it was asked with (Infinity: none, or the old `sg`). */
+    readonly max: number,
   ) {}
+}
+
+/** Told of every grant and every end of a hold, for metrics; times in the table's clock units. */
+export interface TableObserver {
+  granted(held: Held, waited: number): void;
+  freed(held: Held, orphaned: boolean): void;
 }
 
 /**
@@ -82,6 +95,16 @@ export interface Dropped {
   sharedOrphans: number;
 }
 
+/** The table's counts since it was made. */
+export interface TableCounts {
+  /** Grants made at the request. */
+  grantsAtOnce: number;
+  /** Grants to a queued waiter. */
+  grantsAfterWait: number;
+  /** Locks given back by their holder (not by a disconnect). */
+  releases: number;
+}
+
 export class LockTable {
   readonly exclusive = new Map<string, Held>();
   /** Holders in arrival order, each with its grant. */
@@ -96,14 +119,21 @@ export class LockTable {
   readonly granted: Waiter[] = [];
   /** The memory the entries are counted as (see entryBytes), for the server's budget. */
   bytes = 0;
+  readonly counts: TableCounts = { grantsAtOnce: 0, grantsAfterWait: 0, releases: 0 };
+  /** Waiters queued now, exclusive and shared. */
+  waiters = 0;
+  /** Holders of shared locks now (each holder of each lock once). */
+  sharedHolders = 0;
+  observer: TableObserver | null = null;
   private nextToken: number;
 
   /**
    * @param tokenBase first fencing token. The server passes the start time in
    * microseconds, so tokens keep increasing across restarts as long as a run
    * averages fewer than a million grants a second.
+   * @param now the clock for `since` times (the server's: ms since the epoch).
    */
-  constructor(tokenBase = 1) {
+  constructor(tokenBase = 1, private readonly now: () => number = () => 0) {
     this.nextToken = tokenBase;
   }
 
@@ -119,7 +149,8 @@ export class LockTable {
   release(owner: Owner, name: string): boolean {
     const held = this.exclusive.get(name);
     if (held === undefined || held.owner !== owner) return false;
-    this.handOver(held);
+    this.counts.releases++;
+    this.handOver(held, false);
     return true;
   }
 
@@ -140,12 +171,13 @@ export class LockTable {
   // ---- shared ----
 
   /** Joins unconditionally (the old `sg`): the number of holders now. */
-  sharedGet(owner: Owner, name: string): number {
+  sharedGet(owner: Owner, name: string, max = Infinity): number {
     let holders = this.shared.get(name);
     if (holders?.has(owner)) return holders.size;
     name = ownCopy(name);
     if (!holders) this.shared.set(name, (holders = new Map()));
-    this.join(owner, name, holders);
+    this.counts.grantsAtOnce++;
+    this.join(owner, name, holders, max, 0);
     return holders.size;
   }
 
@@ -158,7 +190,7 @@ export class LockTable {
     if (holders?.has(owner)) return holders.size;
     if (this.shWaits.has(name)) return 0;
     if ((holders?.size ?? 0) >= max) return 0;
-    return this.sharedGet(owner, name);
+    return this.sharedGet(owner, name, max);
   }
 
   /** The token of owner's grant of shared lock name (0 if it holds none). */
@@ -169,7 +201,8 @@ export class LockTable {
   sharedRelease(owner: Owner, name: string): boolean {
     const held = this.shared.get(name)?.get(owner);
     if (held === undefined) return false;
-    this.leave(held);
+    this.counts.releases++;
+    this.leave(held, false);
     return true;
   }
 
@@ -185,8 +218,9 @@ export class LockTable {
     name = ownCopy(name);
     let queue = waits.get(name);
     if (!queue) waits.set(name, (queue = new LinkedList()));
-    const waiter = new Waiter(owner, name, shared, max);
+    const waiter = new Waiter(owner, name, shared, max, this.now());
     this.bytes += entryBytes(name);
+    this.waiters++;
     queue.push(waiter);
     owner.waiter = waiter;
     return waiter;
@@ -198,6 +232,7 @@ export class LockTable {
     if (!queue) return;
     queue.remove(waiter);
     this.bytes -= entryBytes(waiter.name);
+    this.waiters--;
     if (waiter.owner.waiter === waiter) waiter.owner.waiter = null;
     const waits = waiter.shared ? this.shWaits : this.exWaits;
     if (queue.empty) waits.delete(waiter.name);
@@ -220,12 +255,12 @@ export class LockTable {
     for (let held = owner.held.head, next; held !== null; held = next) {
       next = held.next;
       if (held.shared) continue;
-      this.handOver(held);
+      this.handOver(held, true);
       orphans++;
     }
     for (let held = owner.held.head, next; held !== null; held = next) {
       next = held.next;
-      this.leave(held);
+      this.leave(held, true);
       sharedOrphans++;
     }
     return { orphans, sharedOrphans };
@@ -233,26 +268,33 @@ export class LockTable {
 
   // ---- internals ----
 
-  private grantExclusive(owner: Owner, name: string): number {
+  /** waitedSince: when the waiter granted now was queued, or null for a grant at the request. */
+  private grantExclusive(owner: Owner, name: string, waitedSince: number | null = null): number {
     name = ownCopy(name);
-    const held = new Held(owner, name, false, this.nextToken++);
+    const held = new Held(owner, name, false, this.nextToken++, this.now(), Infinity);
     this.bytes += entryBytes(name);
     owner.held.push(held);
     this.exclusive.set(name, held);
+    if (waitedSince === null) this.counts.grantsAtOnce++;
+    this.observer?.granted(held, waitedSince === null ? 0 : held.since - waitedSince);
     return held.token;
   }
 
-  private join(owner: Owner, name: string, holders: Map<Owner, Held>): void {
-    const held = new Held(owner, name, true, this.nextToken++);
+  private join(owner: Owner, name: string, holders: Map<Owner, Held>, max: number, waited: number): void {
+    const held = new Held(owner, name, true, this.nextToken++, this.now(), max);
     this.bytes += entryBytes(name);
+    this.sharedHolders++;
     owner.held.push(held);
     holders.set(owner, held);
+    this.observer?.granted(held, waited);
   }
 
   /** A shared holder leaves: those queued may now be admitted. */
-  private leave(held: Held): void {
+  private leave(held: Held, orphaned: boolean): void {
     held.owner.held.remove(held);
     this.bytes -= entryBytes(held.name);
+    this.sharedHolders--;
+    this.observer?.freed(held, orphaned);
     const holders = this.shared.get(held.name)!;
     holders.delete(held.owner);
     if (holders.size === 0) this.shared.delete(held.name);
@@ -260,9 +302,10 @@ export class LockTable {
   }
 
   /** Frees an exclusive lock: the first waiter, if any, gets it. */
-  private handOver(held: Held): void {
+  private handOver(held: Held, orphaned: boolean): void {
     held.owner.held.remove(held);
     this.bytes -= entryBytes(held.name);
+    this.observer?.freed(held, orphaned);
     const name = held.name;
     const queue = this.exWaits.size === 0 ? undefined : this.exWaits.get(name);
     if (!queue) {
@@ -272,11 +315,13 @@ export class LockTable {
     const waiter = queue.head!;
     queue.remove(waiter);
     this.bytes -= entryBytes(name);
+    this.waiters--;
+    this.counts.grantsAfterWait++;
     if (queue.empty) this.exWaits.delete(name);
     waiter.owner.waiter = null;
     // Deleted first, so that the new holder's entry comes last in a dump, as a fresh grant's does.
     this.exclusive.delete(name);
-    waiter.token = this.grantExclusive(waiter.owner, name);
+    waiter.token = this.grantExclusive(waiter.owner, name, waiter.since);
     waiter.count = 1;
     this.granted.push(waiter);
   }
@@ -290,9 +335,11 @@ export class LockTable {
       if ((holders?.size ?? 0) >= waiter.max) break;
       queue.remove(waiter);
       this.bytes -= entryBytes(name);
+      this.waiters--;
+      this.counts.grantsAfterWait++;
       waiter.owner.waiter = null;
       if (!holders) this.shared.set(name, (holders = new Map()));
-      this.join(waiter.owner, name, holders);
+      this.join(waiter.owner, name, holders, waiter.max, this.now() - waiter.since);
       waiter.count = holders.size;
       waiter.token = holders.get(waiter.owner)!.token;
       this.granted.push(waiter);

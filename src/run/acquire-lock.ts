@@ -6,6 +6,7 @@ import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
 import { brief } from '../util/brief.js';
+import { connectionFailure } from '../util/server-options.js';
 
 export type Say = (message: string) => void;
 
@@ -56,18 +57,8 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
       return { kind: 'exit', status: cfg.conflictExitCode };
     }
     client.destroy();
-    if (e.code === 'ECONNECT' || e.code === 'ETIMEDOUT') {
-      const why = e.code === 'ETIMEDOUT' ? `no answer within ${formatDuration(cfg.connectTimeout)}` : reason(e);
-      throw new CliError(`cannot reach the lock server at ${cfg.server}: ${why}`, EXIT.UNAVAILABLE);
-    }
-    if (e.code === 'EAUTH') {
-      throw new CliError(`${e.message}${cfg.authToken === undefined ? ' (give --auth-token-file or LOCKD_AUTH_TOKEN)' : ''}`, EXIT.NOPERM);
-    }
-    if (e.code === 'EPROTOCOL' && client.serverInfo === null) {
-      // Something else listens there (a web server, say): the user's mistake,
-      // not ours. After the handshake, a server that said it is one: a bug.
-      throw new CliError(`cannot reach the lock server at ${cfg.server}: what answers there is not a lock server (${e.message})`, EXIT.UNAVAILABLE);
-    }
+    const unreachable = connectionFailure(e, cfg, client.serverInfo !== null);
+    if (unreachable) throw unreachable;
     if (e.code === 'EREFUSED') {
       throw new CliError(`the lock server at ${cfg.server} refused ${what(cfg)}: ${e.message}`, EXIT.UNAVAILABLE);
     }
@@ -102,17 +93,4 @@ async function busyMessage(cfg: RunConfig, client: Client | null, waited: number
   const state = cfg.shared ? `is full${cfg.max === undefined ? '' : ` (max ${cfg.max})`}` : 'is busy';
   if (cfg.wait === 0) return `${what(cfg)} ${state}${by}`;
   return `timed out after ${formatDuration(waited)} waiting for ${what(cfg)}${by}`;
-}
-
-function reason(err: LockdError): string {
-  const cause = err.cause as NodeJS.ErrnoException | undefined;
-  switch (cause?.code) {
-    case 'ECONNREFUSED': return 'connection refused';
-    case 'ENOENT': return 'no such socket';
-    case 'EACCES': return 'permission denied';
-    case 'ENOTFOUND': case 'EAI_AGAIN': return 'unknown host';
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
-    // OpenSSL's messages run over several lines: the first says it.
-    default: return (cause?.message ?? err.message).split('\n')[0].trim();
-  }
 }

@@ -1,5 +1,6 @@
 import type { Log } from './state.js';
 import { RateLimitedWarning } from './rate-limited.js';
+import type { Counters } from './stats.js';
 
 /**
  * Who may connect, by count: at most `total` connections at once, and at
@@ -15,6 +16,7 @@ export class Admission {
     private readonly total: number,
     private readonly perAddress: number,
     warn: Log,
+    private readonly counters: Counters,
   ) {
     this.refusals = new RateLimitedWarning(warn);
   }
@@ -27,6 +29,7 @@ export class Admission {
       this.live++;
       return true;
     }
+    this.counters.connectionsRefused++;
     this.refusals.report(() => {
       const why = this.live >= this.total
         ? `${this.live} connections, the most allowed`

@@ -21,6 +21,7 @@ export function authenticate(srv: ServerState, s: Session, cmd: string, token: s
     s.authed = true;
     return OK;
   }
+  srv.counters.refusals.auth++;
   srv.warn(`${s.address}: ${cmd === 'auth' ? 'wrong auth token' : `"${brief(cmd)}" before auth`}, connection closed`);
   s.refusal = cmd === 'auth' ? AUTH_FAILED : AUTH_REQUIRED;
   s.refusalDelay = srv.policy.authFailureDelay;

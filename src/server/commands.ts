@@ -6,6 +6,8 @@ import { VERSION } from '../version.js';
 import { alreadyAuthenticated } from './auth.js';
 import { entryBytes } from '../locks/lock-table.js';
 import { brief } from '../util/brief.js';
+import { formatRecord, type HolderRecord, type LockRecord, type WaiterRecord } from '../protocol/ctl-records.js';
+import type { Held, Waiter } from '../locks/lock-table.js';
 
 /** A reply, or null when the command waits and answers later through Session.answerWait. */
 export type Reply = string | null;
@@ -23,7 +25,7 @@ interface Command {
   readonly run: (srv: ServerState, s: Session, arg: string) => Reply;
 }
 
-export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping', 'auth'] as const;
+export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping', 'auth', 'ctl'] as const;
 
 // ---- exclusive locks ----
 
@@ -40,6 +42,7 @@ function refusal(srv: ServerState, s: Session, name: string, lock: boolean): str
   else if (lock && srv.table.heldBy(s) >= policy.maxLocksPerConnection) why = 'too many locks';
   else if (!srv.memoryFits(entryBytes(name))) why = 'memory full';
   if (why !== null) {
+    srv.counters.refusals[why === 'memory full' ? 'full' : 'limit']++;
     srv.refusals.report(() => {
       const detail = why === 'name too long' ? `${name.length} bytes, the most is ${policy.maxName}`
         : why === 'too many locks' ? `holds ${srv.table.heldBy(s)}, the most one connection may`
@@ -65,6 +68,7 @@ function get(srv: ServerState, s: Session, name: string): Reply {
   if (why !== null) return refused(s, R.lockGet(false, name), why);
   const ok = srv.table.get(s, name) !== 0;
   if (ok) srv.log?.(`${brief(s.label)} obtained lock ${brief(name)}`);
+  else srv.counters.refusals.busy++;
   return R.lockGet(ok, name);
 }
 
@@ -169,8 +173,13 @@ function who(srv: ServerState, _s: Session, name: string): Reply {
 // ---- stats ----
 
 function stats(srv: ServerState): Reply {
+  return statRows(qRows(srv));
+}
+
+/** `q`'s rows: its original keys, and the counts of the commands it shows. */
+function qRows(srv: ServerState): [string, number][] {
   const rows: [string, number][] = [
-    ['connections', srv.counters.connections],
+    ['connections', srv.sessions.size],
     ['invalid_commands', srv.counters.invalidCommands],
     ['locks', srv.table.exclusive.size],
     ['orphans', srv.counters.orphans],
@@ -182,9 +191,81 @@ function stats(srv: ServerState): Reply {
     const n = srv.commandCounts[i] - (cmd.name === 'q' ? 1 : 0);
     if (cmd.stat === 'always' || (cmd.stat === 'used' && n > 0)) rows.push([`command_${cmd.name}`, n]);
   });
+  return rows;
+}
+
+function statRows(rows: [string, number][]): string {
   rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   let out = '';
   for (const [key, value] of rows) out += R.stat(key, value);
+  return out;
+}
+
+// ---- operator commands (docs/protocol.md, "Operator commands") ----
+
+/** `stats`: q's counters and the ones q cannot show old clients. */
+function fullStats(srv: ServerState): Reply {
+  const { table, counters } = srv;
+  return statRows([
+    ...qRows(srv),
+    ['waiters', table.waiters],
+    ['shared_holders', table.sharedHolders],
+    ['grants_at_once', table.counts.grantsAtOnce],
+    ['grants_after_wait', table.counts.grantsAfterWait],
+    ['releases', table.counts.releases],
+    ['connections_refused', counters.connectionsRefused],
+    ['refusals_busy', counters.refusals.busy],
+    ['refusals_full', counters.refusals.full],
+    ['refusals_limit', counters.refusals.limit],
+    ['refusals_auth', counters.refusals.auth],
+    ['memory_used', srv.memoryUsed],
+    ['memory_limit', srv.policy.maxMemory],
+    ['uptime_seconds', Math.floor((Date.now() - srv.started) / 1000)],
+  ]);
+}
+
+function holderRecord(held: Held, now: number): HolderRecord {
+  const s = held.owner as Session;
+  const max = held.shared ? held.max : null;
+  return { name: s.label, address: s.address, since: held.since, age: now - held.since, token: held.token, max };
+}
+
+function waiterRecords(srv: ServerState, name: string, shared: boolean, now: number): WaiterRecord[] {
+  return Array.from(srv.table.waiting(name, shared), (w: Waiter) => {
+    const s = w.owner as Session;
+    return { name: s.label, address: s.address, since: w.since, age: now - w.since, max: shared ? w.max : null };
+  });
+}
+
+/** `locks [PREFIX]`: every lock whose name starts with PREFIX, with its holders and waiters. */
+function locks(srv: ServerState, _s: Session, prefix: string): Reply {
+  if (!srv.features.dump) return R.DISABLED;
+  const now = Date.now();
+  let out = '';
+  const add = (record: LockRecord) => (out += formatRecord(record));
+  for (const [name, held] of srv.table.exclusive) {
+    if (name.startsWith(prefix)) {
+      add({ name, shared: false, holders: [holderRecord(held, now)], waiters: waiterRecords(srv, name, false, now) });
+    }
+  }
+  for (const [name, holders] of srv.table.shared) {
+    if (name.startsWith(prefix)) {
+      const records = Array.from(holders.values(), (held) => holderRecord(held, now));
+      add({ name, shared: true, holders: records, waiters: waiterRecords(srv, name, true, now) });
+    }
+  }
+  return out;
+}
+
+/** `clients`: every connection, with what it holds and waits for. */
+function clients(srv: ServerState): Reply {
+  if (!srv.features.dump) return R.DISABLED;
+  const now = Date.now();
+  let out = '';
+  for (const s of srv.sessions) {
+    const waiting = s.waiter?.name ?? null;
+    out += formatRecord({ name: s.label, address: s.address, since: s.since, age: now - s.since, locks: s.held.size, waiting });
+  }
   return out;
 }
 
@@ -211,7 +292,10 @@ function waitGet(srv: ServerState, s: Session, arg: string): Reply {
     srv.log?.(`${brief(s.label)} obtained lock ${brief(name)}`);
     return R.grant(1, token, name);
   }
-  if (ms === 0) return R.lockGet(false, name);
+  if (ms === 0) {
+    srv.counters.refusals.busy++;
+    return R.lockGet(false, name);
+  }
   srv.table.enqueue(s, name, false);
   srv.log?.(`${brief(s.label)} waits for lock ${brief(name)}`);
   s.waitLimit = ms;
@@ -234,7 +318,10 @@ function waitSharedGet(srv: ServerState, s: Session, arg: string): Reply {
     srv.log?.(`${brief(s.label)} obtained shared lock ${brief(name)} (${count} holders)`);
     return R.sharedGrant(count, srv.table.sharedToken(s, name), name);
   }
-  if (ms === 0) return R.sharedRefused(name);
+  if (ms === 0) {
+    srv.counters.refusals.busy++;
+    return R.sharedRefused(name);
+  }
   srv.table.enqueue(s, name, true, max);
   srv.log?.(`${brief(s.label)} waits for shared lock ${brief(name)} (max ${max})`);
   s.waitLimit = ms;
@@ -261,6 +348,9 @@ export const COMMAND_LIST: readonly Command[] = [
   { name: 'wg', stat: 'never', run: waitGet },
   { name: 'wsg', stat: 'never', run: waitSharedGet },
   { name: 'auth', stat: 'never', run: alreadyAuthenticated },
+  { name: 'stats', stat: 'never', multiline: true, run: fullStats },
+  { name: 'locks', stat: 'never', multiline: true, run: locks },
+  { name: 'clients', stat: 'never', multiline: true, run: clients },
 ];
 
 /** Command word to index in COMMAND_LIST (a Map: command words are client data, `__proto__` included). */

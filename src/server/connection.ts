@@ -53,7 +53,7 @@ export class Connection {
     private readonly gone: (conn: Connection) => void,
   ) {
     this.session = new Session(address, this);
-    srv.counters.connections++;
+    srv.sessions.add(this.session);
     srv.log?.(`${address} connected`);
     if (socket.remoteFamily) socket.setKeepAlive(true, limits.keepAlive);
     socket.setNoDelay(true);

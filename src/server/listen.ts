@@ -105,7 +105,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   const whenEmpty: (() => void)[] = [];
   let unixCount = 0;
 
-  const admission = new Admission(limits.maxConnections, limits.maxConnectionsPerAddress, srv.warn);
+  const admission = new Admission(limits.maxConnections, limits.maxConnectionsPerAddress, srv.warn, srv.counters);
   const accept = (accepted: net.Socket, kind: 'tcp' | 'tls' | 'unix') => {
     // A TCP peer that reset before we got here has no address any more: nothing to serve.
     if (kind !== 'unix' && accepted.remoteAddress === undefined) {

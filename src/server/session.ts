@@ -13,6 +13,8 @@ export class Session extends Owner {
   /** Set with a null reply: send this after refusalDelay ms, then close the connection. */
   refusal: string | null = null;
   refusalDelay = 0;
+  /** When it connected (ms since the epoch). */
+  readonly since = Date.now();
 
   constructor(
     /** IP:PORT, [v6]:PORT or unix:N; also the default name. */

@@ -30,9 +30,13 @@ export interface Policy {
 
 /** Everything one server shares between its connections. No I/O here either. */
 export class ServerState {
-  readonly table = new LockTable(Date.now() * 1000);
+  readonly table = new LockTable(Date.now() * 1000, Date.now);
+  /** When the server started (ms since the epoch). */
+  readonly started = Date.now();
   readonly registry = new Registry();
   readonly counters = new Counters();
+  /** Every live connection's session, oldest first. */
+  readonly sessions = new Set<Session>();
   /** Times each command ran, indexed like COMMAND_LIST. */
   readonly commandCounts: number[];
   /** Bytes in connections' input and output buffers (each connection keeps its share up to date). */
@@ -79,6 +83,7 @@ export class ServerState {
   /** A waiter's time is up: it leaves the queue, is refused as its command refuses a busy lock, and those behind it may get in. */
   giveUp(waiter: Waiter): void {
     this.table.cancel(waiter);
+    this.counters.refusals.busy++;
     (waiter.owner as Session).answerWait(waiter.shared ? sharedRefused(waiter.name) : lockGet(false, waiter.name));
     this.flushGrants();
   }
@@ -88,7 +93,7 @@ export class ServerState {
     this.counters.orphans += orphans;
     this.counters.sharedOrphans += sharedOrphans;
     this.registry.forget(session);
-    this.counters.connections--;
+    this.sessions.delete(session);
     if (this.log && orphans + sharedOrphans > 0) {
       this.log(`${brief(session.label)} disconnected, orphaning ${orphans} lock(s) and ${sharedOrphans} shared lock(s)`);
     } else this.log?.(`${brief(session.label)} disconnected`);

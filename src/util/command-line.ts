@@ -10,6 +10,16 @@ export interface OptionSpec {
   isValue?: (word: string) => boolean;
 }
 
+/** A subcommand (lockd-ctl's): a cac command with its own options, after which the global ones also apply. */
+export interface SubcommandSpec {
+  name: string;
+  alias?: string;
+  /** Its arguments as cac shows them: `<name>` required, `[prefix]` optional. */
+  args: string;
+  description: string;
+  options: OptionSpec[];
+}
+
 export interface CommandLineSpec {
   program: string;
   version: string;
@@ -21,13 +31,17 @@ export interface CommandLineSpec {
   sections?: [string, string][];
   /** lockd-run: options end at the first word that is not one, and the rest is the command. */
   command?: boolean;
+  /** lockd-ctl: the first word that is not an option names one of these; the words after it are its arguments. */
+  subcommands?: SubcommandSpec[];
 }
 
 export interface ParsedCommandLine {
   /** By the long name in camelCase (`--auth-token-file`: authTokenFile): the value, or true for a flag. */
   options: Record<string, string | true>;
-  /** The words after the options (the command). */
+  /** The words after the options (the command), or a subcommand's arguments. */
   rest: string[];
+  /** The subcommand given, by its name (not its alias). */
+  subcommand?: string;
   /** --help or --version was asked for, and printed: exit 0. */
   printed: boolean;
 }
@@ -63,6 +77,11 @@ export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedC
   const cli = cac(spec.program);
   cli.usage(spec.usage);
   for (const o of spec.options) cli.option(o.flags, o.description);
+  for (const sub of spec.subcommands ?? []) {
+    const command = cli.command(`${sub.name} ${sub.args}`, sub.description);
+    if (sub.alias) command.alias(sub.alias);
+    for (const o of sub.options) command.option(o.flags, o.description);
+  }
   for (const e of spec.examples ?? []) cli.example(`  ${e}`);
   cli.help((sections) => [
     // cac ends each option line with a space (where a default would go).
@@ -72,10 +91,29 @@ export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedC
   // Not cac's default `-v, --version`: -v is --verbose.
   cli.version(spec.version, '--version');
 
-  const known = cli.globalCommand.options as unknown as CacOption[];
-  const { words, rest } = preSplit(spec, known, argv);
-  const parsed = cli.parse(['node', spec.program, ...words], { run: false });
+  const global = cli.globalCommand.options as unknown as CacOption[];
+  const commandOptions = (name: string) =>
+    (cli.commands.find((c) => c.name === name)?.options ?? []) as unknown as CacOption[];
+  const subcommands = spec.subcommands ?? [];
+  // Every option any subcommand knows is parsed; those of another subcommand are refused below.
+  const known = [...global, ...subcommands.flatMap((sub) => commandOptions(sub.name))];
+  const { words, rest: split, used } = preSplit(spec, known, argv);
+  let rest = split;
+  let subcommand: SubcommandSpec | undefined;
+  if (subcommands.length > 0 && rest.length > 0) {
+    subcommand = subcommands.find((sub) => sub.name === rest[0] || sub.alias === rest[0]);
+    if (!subcommand) throw new CliError(`unknown command "${rest[0]}"; try '${spec.program} --help'`);
+    rest = rest.slice(1);
+  }
+  const parsed = cli.parse(['node', spec.program, ...(subcommand ? [subcommand.name] : []), ...words], { run: false });
   if (parsed.options.help || parsed.options.version) return { options: {}, rest: [], printed: true };
+  if (subcommands.length > 0) {
+    if (!subcommand) throw new CliError(`no command given; try '${spec.program} --help'`);
+    const allowed = new Set([...global, ...commandOptions(subcommand.name)]);
+    const stray = used.find((option) => !allowed.has(option));
+    if (stray) throw new CliError(`${longFlag(stray)} is not an option of "${subcommand.name}"; try '${spec.program} ${subcommand.name} --help'`);
+    checkArguments(spec.program, subcommand, rest);
+  }
 
   const options: Record<string, string | true> = {};
   for (const option of known) {
@@ -87,7 +125,16 @@ export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedC
     else if (values.length > 1) throw new CliError(`${longFlag(option)} may be given only once`);
     else options[key] = values[0] === true ? true : String(values[0]).slice(MARK.length);
   }
-  return { options, rest, printed: false };
+  return { options, rest, subcommand: subcommand?.name, printed: false };
+}
+
+/** A subcommand's arguments against its `<required> [optional]` list. */
+function checkArguments(program: string, sub: SubcommandSpec, args: string[]): void {
+  const expected = sub.args.split(' ').filter(Boolean);
+  const required = expected.filter((a) => a.startsWith('<')).length;
+  const help = `; try '${program} ${sub.name} --help'`;
+  if (args.length < required) throw new CliError(`${sub.name}: missing ${expected[args.length].replace(/[<>]/g, '').toUpperCase()}${help}`);
+  if (args.length > expected.length) throw new CliError(`${sub.name}: unexpected argument "${args[expected.length]}"${help}`);
 }
 
 /** `--lock` of `-l, --lock <name>`. */
@@ -96,8 +143,10 @@ function longFlag(option: CacOption): string {
 }
 
 /** The pre-split (see parseCommandLine): cac's words for the options, and the words after them. */
-function preSplit(spec: CommandLineSpec, known: CacOption[], argv: string[]): { words: string[]; rest: string[] } {
+function preSplit(spec: CommandLineSpec, known: CacOption[], argv: string[]): { words: string[]; rest: string[]; used: CacOption[] } {
   const words: string[] = [];
+  const used: CacOption[] = [];
+  const positional: string[] = [];
   const dashes = argv.indexOf('--');
   const find = (flag: string) => {
     const long = flag.startsWith('--');
@@ -107,6 +156,7 @@ function preSplit(spec: CommandLineSpec, known: CacOption[], argv: string[]): { 
     if (!option || (name.length === 1) === long) {
       throw new CliError(`unknown option ${flag}; try '${spec.program} --help'`);
     }
+    used.push(option);
     return option;
   };
   const flag = (option: CacOption) => words.push(longFlag(option));
@@ -137,6 +187,10 @@ function preSplit(spec: CommandLineSpec, known: CacOption[], argv: string[]): { 
     }
     if (!word.startsWith('-') || word === '-') {
       if (spec.command) break;
+      if (spec.subcommands) {
+        positional.push(word);
+        continue;
+      }
       throw new CliError(`unexpected argument "${word}"; try '${spec.program} --help'`);
     }
     if (word.startsWith('--')) {
@@ -162,5 +216,5 @@ function preSplit(spec: CommandLineSpec, known: CacOption[], argv: string[]): { 
       break;
     }
   }
-  return { words, rest: argv.slice(i) };
+  return { words, rest: [...positional, ...argv.slice(i)], used };
 }

@@ -1,5 +1,7 @@
 import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import { CliError } from './cli-errors.js';
+import { brief } from './brief.js';
+import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 
 // Option values of both command lines, checked one way.
 
@@ -31,4 +33,19 @@ export function sizeOption(value: unknown, option: string, min: number): number 
     throw new CliError(`${option}: "${value}" is not a size of at least ${min} bytes (examples: 64M, 1G, 500000000)`);
   }
   return bytes;
+}
+
+/**
+ * Names a server would not keep as given are usage errors: an empty one (an
+ * unset "$JOB" would share one lock with every such script), one the servers
+ * would trim (and so merge with another), one over a server's limit.
+ */
+export function checkLockName(lock: string): void {
+  if (lock === '') throw new CliError('the lock name is empty');
+  if (/[\r\n]/.test(lock)) throw new CliError('a lock name cannot contain a line break');
+  if (/^\s|\s$/.test(lock)) throw new CliError(`the lock name "${brief(lock)}" begins or ends with white space, which servers drop`);
+  const bytes = Buffer.byteLength(lock, 'utf8');
+  if (bytes > DEFAULT_MAX_NAME) {
+    throw new CliError(`the lock name is ${bytes} bytes long; servers take at most ${DEFAULT_MAX_NAME}`);
+  }
 }

@@ -1,0 +1,101 @@
+import { parseEndpoint, type Endpoint } from './address.js';
+import { CliError } from './cli-errors.js';
+import { EXIT } from './exit-codes.js';
+import { formatDuration } from './duration.js';
+import { durationOption } from './option-values.js';
+import { readPem, readToken } from './secret-files.js';
+import type { OptionSpec } from './command-line.js';
+import type { ClientOptions } from '../client/client.js';
+import type { LockdError } from '../client/errors.js';
+
+// How lockd-run and lockd-ctl reach the server: one table of options, one
+// reading of them, one wording of the failures.
+
+export const DEFAULT_SERVER = '127.0.0.1:9999';
+
+export const SERVER_OPTIONS: OptionSpec[] = [
+  { flags: '-S, --server <address>', description: `HOST:PORT, [IPv6]:PORT, PORT, unix:PATH or a PATH with a / (env LOCKD_SERVER; default ${DEFAULT_SERVER})` },
+  { flags: '--auth-token-file <path>', description: 'Send the token in the first line of this file to the server (env LOCKD_AUTH_TOKEN)' },
+  { flags: '--tls', description: "Speak TLS to the server, verified against Node's built-in CA list (also: -S lockds://HOST:PORT)" },
+  { flags: '--tls-ca <path>', description: 'Verify the server against this CA (PEM) instead of the built-in list; implies --tls' },
+  { flags: '--tls-cert <path>', description: 'Client certificate (PEM) for a server that requires one; implies --tls' },
+  { flags: '--tls-key <path>', description: 'The private key of --tls-cert (PEM)' },
+  { flags: '--connect-timeout <duration>', description: 'Give up connecting after DURATION (default 10s)' },
+];
+
+export interface ServerConfig {
+  /** As given, for messages. */
+  server: string;
+  endpoint: Endpoint;
+  authToken: string | undefined;
+  tls: ClientOptions['tls'];
+  connectTimeout: number;
+}
+
+/** The value of an option that takes one (never `true`: the parser makes sure), for the type checker. */
+export const text = (value: string | true | undefined): string | undefined => (value === true ? undefined : value);
+
+/** Reads SERVER_OPTIONS (and LOCKD_SERVER, LOCKD_AUTH_TOKEN). Throws CliError on misuse. */
+export function serverConfig(o: Record<string, string | true>, env: NodeJS.ProcessEnv): ServerConfig {
+  const server = text(o.server) ?? env.LOCKD_SERVER ?? DEFAULT_SERVER;
+  let endpoint: Endpoint;
+  try {
+    endpoint = parseEndpoint(server);
+  } catch (err) {
+    throw new CliError(`--server: ${(err as Error).message}`);
+  }
+  if ('path' in endpoint && (o.tls || o.tlsCa || o.tlsCert)) throw new CliError('TLS is for TCP servers, not unix:PATH');
+  return {
+    server,
+    endpoint,
+    tls: tlsOptions(o),
+    authToken: o.authTokenFile !== undefined ? readToken(text(o.authTokenFile)!) : env.LOCKD_AUTH_TOKEN || undefined,
+    connectTimeout: o.connectTimeout === undefined ? 10_000 : durationOption(o.connectTimeout, '--connect-timeout'),
+  };
+}
+
+function tlsOptions(o: Record<string, string | true>): ClientOptions['tls'] {
+  const file = (option: string, path: string | undefined) => (path === undefined ? undefined : readPem(path, option));
+  const ca = file('--tls-ca', text(o.tlsCa));
+  const cert = file('--tls-cert', text(o.tlsCert));
+  const key = file('--tls-key', text(o.tlsKey));
+  if ((cert === undefined) !== (key === undefined)) throw new CliError('a client certificate needs both --tls-cert and --tls-key');
+  if (ca === undefined && cert === undefined) return o.tls ? true : undefined;
+  return { ca, cert, key };
+}
+
+/**
+ * The CliError for a failure to reach or be let in by the server, or null
+ * when the failure is of another kind. handshakeDone: whether the server
+ * answered the handshake (before it, a protocol error means that something
+ * other than a lock server listens there: the user's mistake, not a bug).
+ */
+export function connectionFailure(e: LockdError, cfg: ServerConfig, handshakeDone: boolean): CliError | null {
+  switch (e.code) {
+    case 'ECONNECT':
+    case 'ETIMEDOUT': {
+      const why = e.code === 'ETIMEDOUT' ? `no answer within ${formatDuration(cfg.connectTimeout)}` : reason(e);
+      return new CliError(`cannot reach the lock server at ${cfg.server}: ${why}`, EXIT.UNAVAILABLE);
+    }
+    case 'EAUTH':
+      return new CliError(`${e.message}${cfg.authToken === undefined ? ' (give --auth-token-file or LOCKD_AUTH_TOKEN)' : ''}`, EXIT.NOPERM);
+    case 'EPROTOCOL':
+      if (handshakeDone) return null;
+      return new CliError(`cannot reach the lock server at ${cfg.server}: what answers there is not a lock server (${e.message})`, EXIT.UNAVAILABLE);
+    default:
+      return null;
+  }
+}
+
+function reason(err: LockdError): string {
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  switch (cause?.code) {
+    case 'ECONNREFUSED': return 'connection refused';
+    case 'ENOENT': return 'no such socket';
+    case 'EACCES': return 'permission denied';
+    case 'ENOTFOUND': case 'EAI_AGAIN': return 'unknown host';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
+    // OpenSSL's messages run over several lines: the first says it.
+    default: return (cause?.message ?? err.message).split('\n')[0].trim();
+  }
+}
