@@ -20,6 +20,14 @@ const TOOLS = [
     ],
   },
   {
+    name: 'lockd-ctl',
+    bin: here('../bin/lockd-ctl'),
+    page: here('../man/lockd-ctl.1'),
+    exits: [1, EXIT.USAGE, EXIT.UNAVAILABLE, EXIT.NOPERM, EXIT.CONFIG],
+    // Each command's --help shows its own options with the global ones.
+    subcommands: ['list', 'show', 'check', 'clients', 'stats'],
+  },
+  {
     name: 'lockd-server',
     bin: here('../bin/lockd-server'),
     page: here('../man/lockd-server.8'),
@@ -73,9 +81,12 @@ test('every exit status in src/util/exit-codes.ts belongs to a tool', () => {
 
 for (const tool of TOOLS) {
   test(`${tool.name}: --help and the man page list the same long options`, async () => {
-    const help = await run(tool.bin, ['--help']);
-    assert.is(help.code, 0);
-    const inHelp = longOptions(helpOptionLines(help.stdout));
+    const inHelp = new Set();
+    for (const args of [['--help'], ...(tool.subcommands ?? []).map((sub) => [sub, '--help'])]) {
+      const help = await run(tool.bin, args);
+      assert.is(help.code, 0);
+      for (const opt of longOptions(helpOptionLines(help.stdout))) inHelp.add(opt);
+    }
     assert.ok(inHelp.size > 3, `too few options found in ${tool.name} --help`);
     const roff = plain(fs.readFileSync(tool.page, 'utf8'));
     const inPage = longOptions(roff);
@@ -93,7 +104,7 @@ for (const tool of TOOLS) {
   });
 }
 
-test('man renders both pages without warnings', async () => {
+test('man renders every page without warnings', async () => {
   const man = await run('man', ['--version']);
   if (man.code !== 0) {
     console.log('  (man is not installed: skipping the man page rendering check)');

@@ -1,7 +1,7 @@
 // Every row of docs/protocol.md's compatibility protocol, byte for byte.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { start, until } from './helpers/server.js';
+import { start, statsOf, until } from './helpers/server.js';
 import { Raw } from './helpers/raw.js';
 
 const test = suite('protocol');
@@ -184,3 +184,36 @@ test('command words are data too: __proto__ and toString are unknown commands', 
 });
 
 test.run();
+
+const ops = suite('operator commands on the wire');
+
+ops('locks, clients and stats: JSON records and KEY: VALUE lines; uncounted in q, whose bytes do not change', async () => {
+  const server = await start();
+  const port = server.tcp.port;
+  const [holder, waiter, plain] = [await Raw.openExt(port), await Raw.openExt(port), await Raw.open(port)];
+  const qBefore = await plain.askAll('q');
+  assert.is(await holder.ask('iam db1'), '1 ok');
+  assert.match(await holder.ask('wg 0 job x'), /^1 \d+ Lock Get Success: job x$/);
+  waiter.send('wg -1 job x\n');
+  await until(() => server.waiting('job x') === 1, 'the wait to queue');
+  const [line, ...more] = await holder.askAll('locks job');
+  assert.is(more.length, 0);
+  const record = JSON.parse(line);
+  assert.equal(Object.keys(record), ['name', 'shared', 'holders', 'waiters']);
+  assert.equal([record.name, record.shared, record.holders[0].name, record.holders[0].max], ['job x', false, 'db1', null]);
+  assert.equal(Object.keys(record.holders[0]), ['name', 'address', 'since', 'age', 'token', 'max']);
+  assert.equal(record.waiters.map((w) => w.address), [waiter.address]);
+  assert.equal(await holder.askAll('locks nothing-starts-so'), []);
+  const clients = (await holder.askAll('clients')).map((l) => JSON.parse(l));
+  assert.is(clients.length, 3);
+  assert.equal(clients.find((c) => c.name === 'db1').locks, 1);
+  assert.is(clients.find((c) => c.address === waiter.address).waiting, 'job x');
+  const stats = statsOf(await holder.askAll('stats'));
+  assert.equal([stats.locks, stats.waiters, stats.grants_at_once, stats.connections], [1, 1, 1, 3]);
+  // The old client's q: same keys as before, none of the operator commands counted.
+  const qAfter = await plain.askAll('q');
+  assert.equal(qAfter.map((l) => l.split(':')[0]), [...qBefore.map((l) => l.split(':')[0]), 'command_iam'].sort());
+  await server.destroy();
+});
+
+ops.run();

@@ -249,3 +249,33 @@ cli('--help and --version are printed by cac, with -v left free for --verbose', 
 });
 
 cli.run();
+
+const more = suite('durations and the table clock');
+
+more('formatDuration: the one short form, up to days', async () => {
+  const { formatDuration } = await import('../dist/util/duration.js');
+  assert.equal([850, 1200, 185_000, 7_500_000, 273_600_000].map(formatDuration), ['850ms', '1.2s', '3m05s', '2h05m', '3d04h']);
+});
+
+more('the lock table stamps grants and waits with its clock, and counts grants and releases', () => {
+  let now = 1000;
+  const table = new LockTable(1, () => now);
+  const [a, b] = [new Owner(), new Owner()];
+  const seen = [];
+  table.observer = { granted: (held, waited) => seen.push(['granted', held.name, waited]), freed: (held, orphaned) => seen.push(['freed', held.name, orphaned]) };
+  table.get(a, 'x');
+  now = 1500;
+  table.enqueue(b, 'x', false);
+  assert.is(table.waiters, 1);
+  now = 4000;
+  table.release(a, 'x');
+  assert.is(table.exclusive.get('x').since, 4000);
+  assert.is(table.waiters, 0);
+  table.sharedTryGet(a, 'pool', 3);
+  assert.is(table.shared.get('pool').get(a).max, 3);
+  table.drop(b);
+  assert.equal(table.counts, { grantsAtOnce: 2, grantsAfterWait: 1, releases: 1 });
+  assert.equal(seen, [['granted', 'x', 0], ['freed', 'x', false], ['granted', 'x', 2500], ['granted', 'pool', 0], ['freed', 'x', true]]);
+});
+
+more.run();

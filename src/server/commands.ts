@@ -173,11 +173,11 @@ function who(srv: ServerState, _s: Session, name: string): Reply {
 // ---- stats ----
 
 function stats(srv: ServerState): Reply {
-  return statRows(qRows(srv));
+  return statRows(qRows(srv, 1));
 }
 
-/** `q`'s rows: its original keys, and the counts of the commands it shows. */
-function qRows(srv: ServerState): [string, number][] {
+/** `q`'s rows: its original keys, and the counts of the commands it shows (less the `q`s being answered). */
+function qRows(srv: ServerState, answering: number): [string, number][] {
   const rows: [string, number][] = [
     ['connections', srv.sessions.size],
     ['invalid_commands', srv.counters.invalidCommands],
@@ -188,7 +188,7 @@ function qRows(srv: ServerState): [string, number][] {
   ];
   COMMAND_LIST.forEach((cmd, i) => {
     // As both old servers do, `q` shows the count before the one being answered.
-    const n = srv.commandCounts[i] - (cmd.name === 'q' ? 1 : 0);
+    const n = srv.commandCounts[i] - (cmd.name === 'q' ? answering : 0);
     if (cmd.stat === 'always' || (cmd.stat === 'used' && n > 0)) rows.push([`command_${cmd.name}`, n]);
   });
   return rows;
@@ -207,7 +207,7 @@ function statRows(rows: [string, number][]): string {
 function fullStats(srv: ServerState): Reply {
   const { table, counters } = srv;
   return statRows([
-    ...qRows(srv),
+    ...qRows(srv, 0),
     ['waiters', table.waiters],
     ['shared_holders', table.sharedHolders],
     ['grants_at_once', table.counts.grantsAtOnce],

@@ -109,8 +109,8 @@ export function parseCommandLine(spec: CommandLineSpec, argv: string[]): ParsedC
   if (parsed.options.help || parsed.options.version) return { options: {}, rest: [], printed: true };
   if (subcommands.length > 0) {
     if (!subcommand) throw new CliError(`no command given; try '${spec.program} --help'`);
-    const allowed = new Set([...global, ...commandOptions(subcommand.name)]);
-    const stray = used.find((option) => !allowed.has(option));
+    const allowed = new Set([...global, ...commandOptions(subcommand.name)].map((o) => o.rawName));
+    const stray = used.find((option) => !allowed.has(option.rawName));
     if (stray) throw new CliError(`${longFlag(stray)} is not an option of "${subcommand.name}"; try '${spec.program} ${subcommand.name} --help'`);
     checkArguments(spec.program, subcommand, rest);
   }

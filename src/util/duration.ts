@@ -9,12 +9,17 @@ export function parseDuration(text: string): number | null {
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']);
 }
 
-/** A short human form: 850ms, 1.2s, 3m05s. */
+/** A short human form: 850ms, 1.2s, 3m05s, 2h05m, 3d04h. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1).replace(/\.0$/, '')}s`;
   const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 24 * 60) return `${Math.floor(m / 60)}h${two(m % 60)}m`;
+  const h = Math.floor(m / 60);
+  return `${Math.floor(h / 24)}d${two(h % 24)}h`;
 }
 
 /** The longest delay a Node timer can take (2^31-1 ms, about 24.8 days); longer ones fire at once. */

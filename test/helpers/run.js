@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const LOCKD_RUN = fileURLToPath(new URL('../../bin/lockd-run', import.meta.url));
 export const LOCKD_SERVER = fileURLToPath(new URL('../../bin/lockd-server', import.meta.url));
+export const LOCKD_CTL = fileURLToPath(new URL('../../bin/lockd-ctl', import.meta.url));
 
 /** Starts a process; collects its output; `exited` resolves to { code, signal }. */
 export function launch(file, args, { input, env } = {}) {

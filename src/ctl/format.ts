@@ -1,0 +1,76 @@
+import { formatDuration } from '../util/duration.js';
+import { brief } from '../util/brief.js';
+import type { ClientView, HolderView, LockView } from './view.js';
+
+// lockd-ctl's tables for a terminal. What the server cannot know is "-".
+
+const UNKNOWN = '-';
+
+/** A name as one cell: control characters escaped (a name may hold any byte), long ones cut. */
+export function cell(text: string): string {
+  return brief(text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+const age = (ms: number | null) => (ms === null ? UNKNOWN : formatDuration(ms));
+const known = (value: number | string | null) => (value === null ? UNKNOWN : String(value));
+
+/** Rows aligned in columns two spaces apart; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
+  const line = (r: string[]) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd();
+  return [header, ...rows].map(line).join('\n') + '\n';
+}
+
+/** The lowest maximum any holder asked for: the one that binds the next grant. */
+function maxOf(lock: LockView): number | null {
+  const maxes = lock.holders.map((h) => h.max).filter((m): m is number => m !== null);
+  return maxes.length === 0 ? null : Math.min(...maxes);
+}
+
+/** The holder held longest (the first for an old server, which shows no times). */
+function oldest(lock: LockView): HolderView {
+  return lock.holders.reduce((a, b) => ((b.age ?? -1) > (a.age ?? -1) ? b : a));
+}
+
+export function locksTable(locks: LockView[]): string {
+  if (locks.length === 0) return '';
+  return table(
+    ['NAME', 'MODE', 'HOLDERS', 'AGE', 'TOKEN', 'WAITERS', 'HELD BY'],
+    locks.map((lock) => {
+      const max = maxOf(lock);
+      const first = oldest(lock);
+      return [
+        cell(lock.name),
+        lock.shared ? 'shared' : 'exclusive',
+        `${lock.holders.length}${max === null ? '' : `/${max}`}`,
+        age(first.age),
+        known(first.token),
+        lock.waiters === null ? UNKNOWN : String(lock.waiters.length),
+        lock.holders.map((h) => cell(h.name)).join(', '),
+      ];
+    }),
+  );
+}
+
+export function lockDetail(lock: LockView): string {
+  const what = `${lock.shared ? 'shared lock' : 'lock'} "${cell(lock.name)}"`;
+  const max = maxOf(lock);
+  let out = `${what}: ${lock.holders.length} holder(s)${max === null ? '' : `, at most ${max}`}\n`;
+  out += table(['HOLDER', 'ADDRESS', 'AGE', 'TOKEN'], lock.holders.map((h) => [cell(h.name), known(h.address), age(h.age), known(h.token)]));
+  if (lock.waiters === null) return `${out}waiters: - (an old server does not show them)\n`;
+  if (lock.waiters.length === 0) return `${out}waiters: none\n`;
+  out += `waiters, in queue order: ${lock.waiters.length}\n`;
+  return out + table(['WAITER', 'ADDRESS', 'WAITING'], lock.waiters.map((w) => [cell(w.name), w.address, age(w.age)]));
+}
+
+export function clientsTable(clients: ClientView[]): string {
+  if (clients.length === 0) return '';
+  return table(
+    ['NAME', 'ADDRESS', 'LOCKS', 'CONNECTED', 'WAITING FOR'],
+    clients.map((c) => [cell(c.name), c.address, String(c.locks), age(c.age), c.waiting === null ? '' : cell(c.waiting)]),
+  );
+}
+
+export function statsTable(stats: Record<string, number>): string {
+  return table(['COUNTER', 'VALUE'], Object.entries(stats).map(([key, value]) => [key, String(value)]));
+}

@@ -1,0 +1,100 @@
+import { Client } from '../client/client.js';
+import type { LockdError } from '../client/errors.js';
+import { CliError } from '../util/cli-errors.js';
+import { EXIT } from '../util/exit-codes.js';
+import { formatDuration } from '../util/duration.js';
+import { connectionFailure } from '../util/server-options.js';
+import type { CtlConfig } from './options.js';
+import { HoldersUnknown, listClients, listLocks, serverStats, showLock, type LockView } from './view.js';
+import { cell, clientsTable, lockDetail, locksTable, statsTable } from './format.js';
+
+export { parseCtlArgs, type CtlConfig } from './options.js';
+
+/** check's status when the lock is held. */
+const HELD = 1;
+
+/** Runs one lockd-ctl command, writing to stdout; resolves to the exit status. Throws CliError. */
+export async function lockdCtl(cfg: CtlConfig, write = (text: string) => void process.stdout.write(text)): Promise<number> {
+  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
+  client.on('error', () => {}); // each call reports its own failure
+  try {
+    return await run(cfg, client, write);
+  } catch (err) {
+    throw failure(err as Error, cfg, client);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function run(cfg: CtlConfig, client: Client, write: (text: string) => void): Promise<number> {
+  const json = (value: unknown) => write(`${JSON.stringify(value, null, 2)}\n`);
+  switch (cfg.command) {
+    case 'list': {
+      const locks = await listLocks(client, cfg.name);
+      if (cfg.json) json(locks);
+      else write(locksTable(locks));
+      return EXIT.OK;
+    }
+    case 'show': {
+      const lock = await showLock(client, cfg.name, cfg.shared);
+      if (cfg.json) json(lock);
+      else write(lock ? lockDetail(lock) : `${what(cfg)} is free\n`);
+      return EXIT.OK;
+    }
+    case 'check':
+      return check(cfg, client, write);
+    case 'clients': {
+      const clients = await listClients(client);
+      if (cfg.json) json(clients);
+      else write(clientsTable(clients));
+      return EXIT.OK;
+    }
+    case 'stats': {
+      const stats = await serverStats(client);
+      if (cfg.json) json(stats);
+      else write(statsTable(stats));
+      return EXIT.OK;
+    }
+  }
+}
+
+/** Asks `i` or `si`, which every server answers; names the holders when the server can. */
+async function check(cfg: CtlConfig, client: Client, write: (text: string) => void): Promise<number> {
+  const held = (cfg.shared ? await client.inspectShared(cfg.name) : await client.inspect(cfg.name)) > 0;
+  if (!held) return EXIT.OK;
+  if (cfg.quiet) return HELD;
+  let lock: LockView | null = null;
+  try {
+    lock = await showLock(client, cfg.name, cfg.shared);
+  } catch (err) {
+    // Dump or registry off: held, by someone it will not say.
+    if (!(err instanceof HoldersUnknown) && (err as LockdError).code !== 'EDISABLED') throw err;
+  }
+  const by = lock?.holders.map((h) => `${cell(h.name)}${h.age === null ? '' : ` for ${formatDuration(h.age)}`}`).join(', ');
+  write(`${what(cfg)} is held${by ? ` by ${by}` : ''}\n`);
+  return HELD;
+}
+
+function what(cfg: CtlConfig): string {
+  return `${cfg.shared ? 'shared lock' : 'lock'} "${cell(cfg.name)}"`;
+}
+
+function failure(err: Error, cfg: CtlConfig, client: Client): Error {
+  if (err instanceof CliError) return err;
+  if (err instanceof HoldersUnknown) {
+    return new CliError(`the server at ${cfg.server} has its registry off: an old server cannot show holders then`, EXIT.UNAVAILABLE);
+  }
+  const e = err as LockdError;
+  const unreachable = connectionFailure(e, cfg, client.serverInfo !== null);
+  if (unreachable) return unreachable;
+  switch (e.code) {
+    case 'EDISABLED':
+      return new CliError(`the server at ${cfg.server} has its dump feature off: it shows no holders`, EXIT.UNAVAILABLE);
+    case 'ECONNCLOSED':
+      return new CliError(`the lock server at ${cfg.server} closed the connection`, EXIT.UNAVAILABLE);
+    case 'EINVAL':
+      return new CliError(e.message);
+    default:
+      return err;
+  }
+}

@@ -1,0 +1,99 @@
+import type { Client } from '../client/client.js';
+import { LockdError } from '../client/errors.js';
+import type { WaiterRecord } from '../protocol/ctl-records.js';
+
+// What lockd-ctl shows, from lockd-server's operator commands, or built from
+// `d`, `sd`, `who` and `q` on an old server. null: the server cannot know.
+
+export interface HolderView {
+  name: string;
+  address: string | null;
+  since: number | null;
+  age: number | null;
+  token: number | null;
+  max: number | null;
+}
+
+export interface LockView {
+  name: string;
+  shared: boolean;
+  holders: HolderView[];
+  /** In queue order; null from an old server, which does not show them. */
+  waiters: WaiterRecord[] | null;
+}
+
+export interface ClientView {
+  name: string;
+  address: string;
+  since: number | null;
+  age: number | null;
+  locks: number;
+  waiting: string | null;
+}
+
+/**
+ * An old server whose registry is off: `who` is refused, and glockd would
+ * then never answer `d` or `sd` while locks are held (docs/protocol.md), so
+ * they are not asked.
+ */
+export class HoldersUnknown extends Error {}
+
+const extended = async (client: Client) => (await client.connected()).extended;
+
+/** Every lock whose name starts with prefix, sorted by name, exclusive before shared. */
+export async function listLocks(client: Client, prefix = ''): Promise<LockView[]> {
+  const views: LockView[] = (await extended(client)) ? await client.locks(prefix) : await oldLocks(client, prefix);
+  return views.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : Number(a.shared) - Number(b.shared)));
+}
+
+/** One lock (exclusive, or shared), or null when nobody holds it. */
+export async function showLock(client: Client, name: string, shared: boolean): Promise<LockView | null> {
+  return (await listLocks(client, name)).find((lock) => lock.name === name && lock.shared === shared) ?? null;
+}
+
+/** Live connections; from an old server only those that registered a name. */
+export async function listClients(client: Client): Promise<ClientView[]> {
+  if (await extended(client)) return client.clients();
+  const names = await registered(client);
+  const held = new Map<string, number>();
+  for (const lock of await oldLocks(client, '', names)) {
+    for (const h of lock.holders) held.set(h.name, (held.get(h.name) ?? 0) + 1);
+  }
+  return Array.from(names, ([name, address]) => ({ name, address, since: null, age: null, locks: held.get(name) ?? 0, waiting: null }));
+}
+
+/** lockd-server's `stats`, or an old server's `q`. */
+export async function serverStats(client: Client): Promise<Record<string, number>> {
+  return (await extended(client)) ? client.stats() : client.getStats();
+}
+
+/** Registered names to addresses (`who`); HoldersUnknown when the registry is off. */
+async function registered(client: Client): Promise<Map<string, string>> {
+  try {
+    return new Map(Object.entries(await client.listClients()));
+  } catch (err) {
+    if ((err as LockdError).code === 'EDISABLED') throw new HoldersUnknown();
+    throw err;
+  }
+}
+
+async function oldLocks(client: Client, prefix: string, names?: Map<string, string>): Promise<LockView[]> {
+  names ??= await registered(client);
+  const holder = (label: string): HolderView => ({
+    name: label,
+    // A holder without a registered name shows as its address.
+    address: names.get(label) ?? (/:\d+$/.test(label) ? label : null),
+    since: null,
+    age: null,
+    token: null,
+    max: null,
+  });
+  const views: LockView[] = [];
+  for (const [name, label] of Object.entries(await client.dump())) {
+    if (name.startsWith(prefix)) views.push({ name, shared: false, holders: [holder(label)], waiters: null });
+  }
+  for (const [name, labels] of Object.entries(await client.dumpShared())) {
+    if (name.startsWith(prefix)) views.push({ name, shared: true, holders: labels.map(holder), waiters: null });
+  }
+  return views;
+}
