@@ -14,3 +14,6 @@ export {
   type ClientRecord,
 } from './client/client.js';
 export { LockdError, type LockdErrorCode } from './client/errors.js';
+export { connectEtcd, type EtcdOptions } from './etcd/connect.js';
+export { parseEtcdTarget, type EtcdTarget } from './etcd/target.js';
+export { EtcdLocks, LockBusyError } from './etcd/etcd-locks.js';

@@ -1,0 +1,149 @@
+import { EventEmitter } from 'node:events';
+import type { Etcd3, Lease, IKeyValue } from 'etcd3';
+import { LockdError } from '../client/errors.js';
+import type { AcquireOptions, Grant } from '../client/client.js';
+import { brief } from '../util/brief.js';
+import type { EtcdTarget } from './target.js';
+
+/**
+ * Locks on an etcd cluster, with etcd's own mutex recipe (docs/etcd.md):
+ * each contender puts PREFIX/x/NAME/LEASE (or PREFIX/s/NAME/LEASE) on its
+ * lease; for an exclusive lock the key with the lowest create revision
+ * holds it, for a shared one with max N the keys with fewer than N keys
+ * ahead of them. A waiter watches for a deletion ahead of it: no polling.
+ * The create revision is the fencing token. Every lock of one EtcdLocks
+ * shares one lease, kept alive while the object lives: as a connection is
+ * to lockd-server. Emits 'lost' (with the reason) when the lease is lost.
+ */
+export class EtcdLocks extends EventEmitter {
+  private readonly lease: Lease;
+  private leaseId: Promise<string>;
+  /** Our keys by lock: `x/NAME` or `s/NAME` to the full key. */
+  private readonly keys = new Map<string, string>();
+  private closed = false;
+  private lost = false;
+  private expiry?: NodeJS.Timeout;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly target: EtcdTarget,
+    /** The value of our keys: who holds, as dumps show it. */
+    private holderName: string,
+  ) {
+    super();
+    this.lease = etcd.lease(target.ttl);
+    this.lease.on('lost', (err) => this.lose(`the etcd lease was lost: ${brief(err.message)}`, err));
+    // The lease may be gone once a TTL has passed since the cluster last
+    // renewed it: from then on nothing proves that our keys still hold.
+    this.lease.on('keepaliveSucceeded', () => this.renewed());
+    this.leaseId = this.lease.grant();
+    this.leaseId.then(() => this.renewed(), () => {}); // a failure is reported through the calls that need it
+  }
+
+  private renewed(): void {
+    if (this.closed) return;
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => {
+      this.lose(`the etcd cluster has not renewed the lease for its TTL (${this.target.ttl}s)`);
+    }, this.target.ttl * 1000).unref();
+  }
+
+  private lose(why: string, cause?: Error): void {
+    if (this.closed || this.lost) return;
+    this.lost = true;
+    clearTimeout(this.expiry);
+    this.emit('lost', new LockdError(why, 'ECONNCLOSED', { cause }));
+  }
+
+  /** Resolves once the lease is granted: the cluster answers. */
+  async connected(): Promise<void> {
+    await this.leaseId;
+  }
+
+  setName(name: string): void {
+    this.holderName = name;
+  }
+
+  /** Takes a lock, waiting in arrival order up to `wait` ms. Rejects ELOCKBUSY when busy or timed out. */
+  async acquire(name: string, options: AcquireOptions = {}): Promise<Grant> {
+    const shared = !!options.shared;
+    const id = `${shared ? 's' : 'x'}/${name}`;
+    if (this.keys.has(id)) throw new LockdError(`this client holds or waits for ${id} already`, 'EINVAL');
+    const dir = `${this.target.prefix}${id}/`;
+    const key = `${dir}${await this.leaseId}`;
+    this.keys.set(id, key);
+    try {
+      const put = await this.lease.put(key).value(this.holderName).exec();
+      const mine = BigInt(put.header.revision);
+      const limit = shared ? (options.max ?? Infinity) : 1;
+      const deadline = performance.now() + (options.wait ?? 0);
+      for (;;) {
+        const range = await this.etcd.getAll().prefix(dir).sort('Create', 'Ascend').exec();
+        const ahead = range.kvs.filter((kv) => BigInt(kv.create_revision) < mine);
+        if (ahead.length < limit) return { count: Math.min(range.kvs.length, limit), token: Number(mine) };
+        const left = deadline - performance.now();
+        if (left <= 0) throw busy(name, shared, ahead.slice(0, limit));
+        // Watch for a deletion of any key ahead of ours from the revision read.
+        if (!(await this.deletionAhead(dir, BigInt(range.header.revision) + 1n, left))) {
+          throw busy(name, shared, ahead.slice(0, limit));
+        }
+      }
+    } catch (err) {
+      this.keys.delete(id);
+      await this.etcd.delete().key(key).exec().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Gives a lock back: resolves true, or false when this client did not hold it. */
+  async release(name: string, shared = false): Promise<boolean> {
+    const id = `${shared ? 's' : 'x'}/${name}`;
+    const key = this.keys.get(id);
+    if (key === undefined) return false;
+    this.keys.delete(id);
+    await this.etcd.delete().key(key).exec();
+    return true;
+  }
+
+  /** Revokes the lease, freeing every lock of this client at once, and closes. */
+  async disconnect(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.expiry);
+    await this.lease.revoke().catch(() => {});
+    this.etcd.close();
+  }
+
+  /** Resolves true on a deletion under dir from revision `from` on, false after ms. */
+  private async deletionAhead(dir: string, from: bigint, ms: number): Promise<boolean> {
+    const watcher = await this.etcd.watch().prefix(dir).startRevision(String(from)).create();
+    try {
+      return await new Promise<boolean>((resolve, reject) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        // Any deletion under the name may have been ahead of us: look again.
+        watcher.on('delete', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        watcher.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+      });
+    } finally {
+      await watcher.cancel().catch(() => {});
+    }
+  }
+}
+
+/** ELOCKBUSY from etcd, which names the holders (their keys' values). */
+export class LockBusyError extends LockdError {
+  constructor(message: string, readonly holders: string[]) {
+    super(message, 'ELOCKBUSY');
+  }
+}
+
+function busy(name: string, shared: boolean, holders: IKeyValue[]): LockBusyError {
+  const message = `${shared ? 'Shared Lock' : 'Lock'} Get Failure: ${brief(name)}`;
+  return new LockBusyError(message, holders.map((kv) => kv.value.toString()));
+}
