@@ -23,6 +23,8 @@ const SECONDS = opt('--seconds', SMOKE ? 0.3 : 2);
 const HOLD = opt('--connections', SMOKE ? 500 : 10_000);
 const STARTS = opt('--starts', SMOKE ? 3 : 32);
 const HANDOFFS = opt('--handoffs', SMOKE ? 50 : 1000);
+// --metrics: lockd-server serves Prometheus metrics (on a free port) throughout, to show they cost the lock path nothing.
+const METRICS = args.includes('--metrics');
 // --only c1,hold: just those scenarios (c50, c50p16, c1, reads, hold, startup, handoff), for working on one.
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 const wanted = (name) => !ONLY || ONLY.includes(name);
@@ -71,7 +73,8 @@ async function startServers() {
   // Run as users run it, so that its #! line's node options apply, on this Node.
   const env = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` };
   const lockd = spawn(path.join(ROOT, 'bin', 'lockd-server'), ['-t', `127.0.0.1:${lockdPort}`,
-    '--max-connections', String(HOLD + 1000), '--max-connections-per-address', String(HOLD + 1000), ...(process.env.BENCH_VERBOSE ? ['-v'] : [])], { stdio: 'inherit', env });
+    '--max-connections', String(HOLD + 1000), '--max-connections-per-address', String(HOLD + 1000), ...(process.env.BENCH_VERBOSE ? ['-v'] : []),
+    ...(METRICS ? ['--metrics', '127.0.0.1:0'] : [])], { stdio: 'inherit', env });
   // The same server reading through 'data' events instead of adopt-socket.ts's direct reads: what they are worth.
   const dataPort = await freePort();
   const data = spawn(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e',

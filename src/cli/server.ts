@@ -34,6 +34,7 @@ const COMMAND_LINE: CommandLineSpec = {
     { flags: '--line-timeout <duration>', description: `Close a connection whose request line takes longer to arrive (default: ${DEFAULT_LIMITS.lineTimeout / 1000}s)` },
     { flags: '--write-timeout <duration>', description: `Close a connection that leaves its replies unread this long (default: ${DEFAULT_LIMITS.writeTimeout / 1000}s)` },
     { flags: '--keepalive <duration>', description: `Idle time before TCP keepalive probes a client (default: ${DEFAULT_LIMITS.keepAlive / 1000}s; then 10 probes 1s apart)` },
+    { flags: '--metrics <host:port>', description: 'Serve Prometheus metrics at http://HOST:PORT/metrics and a health check at /healthz (default: off)' },
     { flags: '-v, --verbose', description: 'Log connections, grants, waits, releases, orphans and unknown commands to stdout' },
   ],
 };
@@ -67,6 +68,17 @@ async function main(): Promise<number | void> {
     if (e.host !== '') listenOptions.host = e.host;
   }
   if (opts.unix !== undefined) listenOptions.unix = String(opts.unix);
+  if (opts.metrics !== undefined) {
+    let e;
+    try {
+      e = parseEndpoint(String(opts.metrics), '');
+    } catch (err) {
+      throw new CliError(`--metrics: ${(err as Error).message}`);
+    }
+    // Only where it is told: a host must be given, not all interfaces by default.
+    if ('path' in e || e.tls || e.host === '') throw new CliError('--metrics takes HOST:PORT, such as 127.0.0.1:9100');
+    listenOptions.metrics = { host: e.host, port: e.port };
+  }
   const limits: Partial<Limits> = {};
   // At most 1 MiB: clients take reply lines of up to 4 MiB (MAX_REPLY_LINE), and a dump line holds a name and a holder's.
   if (opts.maxLine !== undefined) limits.maxLine = wholeOption(opts.maxLine, '--max-line', GLOCKD_READ_SIZE, 1024 * 1024);
@@ -143,7 +155,8 @@ async function main(): Promise<number | void> {
   });
   // Always, so that a port chosen with 0 is known.
   const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
-  logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}`);
+  const metrics = server.metrics ? `; metrics on http://${describeEndpoint(server.metrics)}/metrics` : '';
+  logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}${metrics}`);
   await stopped;
   await server.destroy();
   if (pidFile) fs.rmSync(pidFile, { force: true });

@@ -12,6 +12,7 @@ import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 import { GLOCKD_READ_SIZE, MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
 import { RateLimitedWarning } from './rate-limited.js';
+import type { MetricsServer } from './metrics.js';
 
 export interface ListenOptions {
   /** TCP port (0 for any free one) and optional host; both unset and no unix means port 9999. */
@@ -34,6 +35,8 @@ export interface ListenOptions {
   dataEvents?: boolean;
   /** The TCP listener speaks TLS. With `ca`, clients must present a certificate it signed. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** Serve Prometheus metrics at http://HOST:PORT/metrics, and /healthz (port 0 picks a free one). */
+  metrics?: { host: string; port: number };
 }
 
 export interface Limits extends ConnectionLimits {
@@ -70,6 +73,8 @@ export interface LockServer {
   /** Where TCP listens, if it does. */
   readonly tcp: { host: string; port: number } | null;
   readonly unix: string | null;
+  /** Where the metrics are served, if they are. */
+  readonly metrics: { host: string; port: number } | null;
   /** Live connections. */
   readonly connections: number;
   /** How many connections wait in line for a lock (exclusive, or shared with `shared`). */
@@ -189,8 +194,24 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
 
   // Not waiting for net.Server's 'close': it counts the wrappers adoptSocket()
   // retired, which never close. `live` counts the connections.
+  let accepting = true;
+  let metrics: MetricsServer | null = null;
+  if (options.metrics) {
+    try {
+      // prom-client is loaded only when metrics are asked for.
+      const { serveMetrics } = await import('./metrics.js');
+      metrics = await serveMetrics(srv, options.metrics, () => accepting);
+    } catch (err) {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      throw err;
+    }
+  }
   const stopAccepting = () => {
+    accepting = false;
     for (const s of servers) s.close();
+  };
+  const stopMetrics = async () => {
+    await metrics?.close();
   };
   const allGone = () =>
     new Promise<void>((resolve) => {
@@ -201,6 +222,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   return {
     tcp,
     unix: options.unix ?? null,
+    metrics: metrics && { host: metrics.host, port: metrics.port },
     get connections() {
       return live.size;
     },
@@ -212,11 +234,13 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     async close() {
       stopAccepting();
       await allGone();
+      await stopMetrics();
     },
     async destroy() {
       stopAccepting();
       for (const conn of live) conn.destroy();
       await allGone();
+      await stopMetrics();
     },
   };
 }
