@@ -92,7 +92,8 @@ test('counters: grants at once and after a wait, releases, orphans, refusals by 
   assert.is(sample(text, 'lockd_connections_refused_total'), 1);
   assert.is(sample(text, 'lockd_grant_wait_seconds_count'), 5);
   assert.is(sample(text, 'lockd_hold_seconds_count'), 3, 'one release, two orphans');
-  assert.ok(sample(text, 'process_resident_memory_bytes') > 0, 'process metrics too');
+  assert.match(text, /^lockd_hold_seconds_bucket\{le="\+Inf"\} 3$/m);
+  assert.match(text, /^lockd_grant_wait_seconds_bucket\{le="0\.001"\} \d+$/m);
 });
 
 test('/healthz answers 200 while accepting; the endpoint closes with the server; nothing else is served', async () => {

@@ -1,13 +1,16 @@
 import http from 'node:http';
 import type net from 'node:net';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ServerState } from './state.js';
 import type { RefusalReason } from './stats.js';
 
 // Prometheus metrics over HTTP (--metrics HOST:PORT), with prom-client.
 // Gauges and counters read the server's own counts when scraped, so the lock
-// path does no more than it does without metrics; only the two histograms
-// are fed per grant and per release, through the lock table's observer.
+// path does no more than it does without metrics. The two histograms are fed
+// per grant and per release, through the lock table's observer, into plain
+// bucket counts (see BucketHistogram) that prom-client's registry reads.
+// No default process metrics: their GC observer slowed the lock path, and
+// node_exporter or the service manager report the process better.
 
 export interface MetricsServer {
   readonly host: string;
@@ -19,6 +22,50 @@ const REASONS: RefusalReason[] = ['busy', 'full', 'limit', 'auth'];
 /** Seconds: from a millisecond (a hand-over on loopback) to an hour (a long queue or a long job). */
 const WAIT_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
 const HOLD_BUCKETS = [0.01, 0.1, 1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
+
+/**
+ * A histogram as plain bucket counts. prom-client's Histogram.observe()
+ * allocates on every call, which under pipelined load cost a third of the
+ * lock path's throughput (docs/performance.md); this costs a few compares.
+ */
+class BucketHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+
+  constructor(readonly name: string, readonly help: string, private readonly bounds: number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]) i++;
+    if (i < bounds.length) this.counts[i]++;
+    this.sum += value;
+    this.count++;
+  }
+
+  /** What prom-client's registry writes out: cumulative buckets, +Inf, sum and count. */
+  async get() {
+    let below = 0;
+    const bucket = `${this.name}_bucket`;
+    const values: { value: number; labels: Record<string, string | number>; metricName: string }[] =
+      this.bounds.map((le, i) => ({ value: (below += this.counts[i]), labels: { le }, metricName: bucket }));
+    values.push({ value: this.count, labels: { le: '+Inf' }, metricName: bucket });
+    values.push({ value: this.sum, labels: {}, metricName: `${this.name}_sum` });
+    values.push({ value: this.count, labels: {}, metricName: `${this.name}_count` });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+}
 
 /** Builds the registry of srv's metrics. */
 export function lockMetrics(srv: ServerState): Registry {
@@ -69,13 +116,15 @@ export function lockMetrics(srv: ServerState): Registry {
   });
   total('lockd_connections_refused_total', 'Connections turned away at a connection limit', () => counters.connectionsRefused);
 
-  const wait = new Histogram({ name: 'lockd_grant_wait_seconds', help: 'Time from request to grant', buckets: WAIT_BUCKETS, registers });
-  const hold = new Histogram({ name: 'lockd_hold_seconds', help: 'How long locks were held, released or orphaned', buckets: HOLD_BUCKETS, registers });
+  const wait = new BucketHistogram('lockd_grant_wait_seconds', 'Time from request to grant', WAIT_BUCKETS);
+  const hold = new BucketHistogram('lockd_hold_seconds', 'How long locks were held, released or orphaned', HOLD_BUCKETS);
+  // Registered as prom-client's Registry takes any metric: by name, read through get().
+  register.registerMetric(wait as unknown as Histogram);
+  register.registerMetric(hold as unknown as Histogram);
   table.observer = {
     granted: (_held, waited) => wait.observe(waited / 1000),
     freed: (held) => hold.observe((Date.now() - held.since) / 1000),
   };
-  collectDefaultMetrics({ register });
   return register;
 }
 
