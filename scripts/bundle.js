@@ -11,5 +11,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  // Loaded from node_modules on first use, for etcd:// targets only.
+  external: ['etcd3'],
   logLevel: 'warning',
 });

@@ -12,6 +12,7 @@ export {
   type HolderRecord,
   type WaiterRecord,
   type ClientRecord,
+  type Records,
 } from './client/client.js';
 export { LockdError, type LockdErrorCode } from './client/errors.js';
 export { connectEtcd, type EtcdOptions } from './etcd/connect.js';

@@ -99,6 +99,7 @@ test('show: every holder, then the waiters in queue order; a free lock says so',
 
 test('check: 0 when free, 1 when held naming the holder, -q silent; it takes nothing', async () => {
   await scene();
+  const before = await clients[0].stats();
   const held = await ctl(addr, ['check', 'backup']);
   assert.is(held.code, 1);
   assert.match(held.stdout, /^lock "backup" is held by db1 for \d+(ms|\.\ds|s)\n$/);
@@ -106,9 +107,23 @@ test('check: 0 when free, 1 when held naming the holder, -q silent; it takes not
   assert.equal([quiet.code, quiet.stdout], [1, '']);
   const free = await ctl(addr, ['check', 'nobody-has-this']);
   assert.equal([free.code, free.stdout, free.stderr], [0, '', '']);
-  assert.is(await clients[0].inspect('nobody-has-this'), 0);
-  const stats = await clients[0].stats();
-  assert.is(stats.locks, 2, 'check took no lock');
+  const after = await clients[0].stats();
+  // Nothing was asked that takes or waits: no grant, no g, sg, wg or wsg at all.
+  assert.equal([after.grants_at_once, after.grants_after_wait, after.command_g, after.command_sg], [before.grants_at_once, before.grants_after_wait, before.command_g, before.command_sg]);
+  // Two checks of exclusive locks (i), one of a shared one (si), and each check's handshake probe (i).
+  assert.is(after.command_i, before.command_i + 2 + 3);
+  assert.is(after.command_si, before.command_si + 1);
+});
+
+test('names are shown escaped: no control or format character reaches the terminal', async () => {
+  const c = await named(addr, 'evil\x1b[2J\u202eredli\u009b');
+  clients.push(c);
+  await c.get('job\x07');
+  const r = await ctl(addr, ['list']);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stdout, /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u202e]/);
+  assert.ok(r.stdout.includes('job\\u{7}'));
+  assert.ok(r.stdout.includes('evil\\u{1b}[2J\\u{202e}redli\\u{9b}'));
 });
 
 test('clients: each connection with its name, address, locks held and what it waits for', async () => {

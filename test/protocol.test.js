@@ -199,7 +199,8 @@ ops('locks, clients and stats: JSON records and KEY: VALUE lines; uncounted in q
   const [line, ...more] = await holder.askAll('locks job');
   assert.is(more.length, 0);
   const record = JSON.parse(line);
-  assert.equal(Object.keys(record), ['name', 'shared', 'holders', 'waiters']);
+  assert.equal(Object.keys(record), ['name', 'shared', 'holderCount', 'waiterCount', 'holders', 'waiters']);
+  assert.equal([record.holderCount, record.waiterCount], [1, 1]);
   assert.equal([record.name, record.shared, record.holders[0].name, record.holders[0].max], ['job x', false, 'db1', null]);
   assert.equal(Object.keys(record.holders[0]), ['name', 'address', 'since', 'age', 'token', 'max']);
   assert.equal(record.waiters.map((w) => w.address), [waiter.address]);
@@ -213,6 +214,36 @@ ops('locks, clients and stats: JSON records and KEY: VALUE lines; uncounted in q
   // The old client's q: same keys as before, none of the operator commands counted.
   const qAfter = await plain.askAll('q');
   assert.equal(qAfter.map((l) => l.split(':')[0]), [...qBefore.map((l) => l.split(':')[0]), 'command_iam'].sort());
+  await server.destroy();
+});
+
+ops('to a connection that did not say hello, they are unknown commands: no reply, counted as invalid', async () => {
+  const server = await start();
+  const plain = await Raw.open(server.tcp.port);
+  const before = statsOf(await plain.askAll('q'));
+  // The sentinel's reply comes first: nothing was answered to the three.
+  assert.equal(await plain.askAll('locks\nclients\nstats'), []);
+  const after = statsOf(await plain.askAll('q'));
+  assert.is(after.invalid_commands, before.invalid_commands + 3);
+  assert.equal({ ...after, invalid_commands: 0, command_q: 0, command_i: 0 }, { ...before, invalid_commands: 0, command_q: 0, command_i: 0 });
+  await server.destroy();
+});
+
+ops('a lock lists its first 50 holders with the count of all; a reply stops at 4 MiB and says how many it left out', async () => {
+  const server = await start({ limits: { maxConnections: 200 } });
+  const port = server.tcp.port;
+  const asker = await Raw.openExt(port);
+  const joiners = await Promise.all(Array.from({ length: 60 }, () => Raw.open(port)));
+  await Promise.all(joiners.map((j) => j.ask('sg pool')));
+  const [pool] = (await asker.askAll('locks pool')).map((l) => JSON.parse(l));
+  assert.equal([pool.holderCount, pool.holders.length], [60, 50]);
+  // 1100 locks with 4000-byte names: about 4.4 MiB of records.
+  const long = (i) => `${String(i).padStart(5, '0')}${'n'.repeat(3995)}`;
+  asker.send(Array.from({ length: 1100 }, (_, i) => `g ${long(i)}\n`).join(''));
+  await asker.read(1100);
+  const lines = await asker.askAll('locks 0');
+  const last = JSON.parse(lines[lines.length - 1]);
+  assert.ok(last.omitted > 0 && last.omitted + lines.length - 1 === 1100, JSON.stringify(last));
   await server.destroy();
 });
 

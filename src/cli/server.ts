@@ -18,7 +18,7 @@ const COMMAND_LINE: CommandLineSpec = {
   options: [
     { flags: '-t, --tcp <[host:]port>', description: `Listen on TCP (default: port ${DEFAULT_PORT} on all interfaces; 0 picks a free port)` },
     { flags: '--unix <path>', description: 'Listen on a Unix socket (alone: no TCP unless --tcp is also given)' },
-    { flags: '--disable-dump', description: 'Answer "0 disabled" to d, sd, dump and who' },
+    { flags: '--disable-dump', description: 'Answer "0 disabled" to d, sd, dump, who, locks and clients' },
     { flags: '--disable-registry', description: 'Answer "0 disabled" to iam and who' },
     { flags: '-p, --pid-file <path>', description: 'Write the process id to this file, removed on exit' },
     { flags: '--auth-token-file <path>', description: 'Require clients to send `auth TOKEN` first, TOKEN being the first line of this file' },

@@ -9,7 +9,13 @@ import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import type { Socket } from 'node:net';
 import { openSocket } from './open-socket.js';
 import { brief } from '../util/brief.js';
-import { parseRecord, type ClientRecord, type LockRecord } from '../protocol/ctl-records.js';
+import { parseOmitted, parseRecord, type ClientRecord, type LockRecord } from '../protocol/ctl-records.js';
+
+/** Records of locks or clients, and how many a reply cut for its size left out. */
+export interface Records<T> {
+  records: T[];
+  omitted: number;
+}
 
 export type { ClientRecord, HolderRecord, LockRecord, WaiterRecord } from '../protocol/ctl-records.js';
 
@@ -351,14 +357,18 @@ export class Client extends EventEmitter {
 
   // ---- the operator's view (lockd-server only: old servers reject EUNSUPPORTED) ----
 
-  /** Every lock whose name starts with prefix, each with its holders and its waiters in queue order. */
-  async locks(prefix = ''): Promise<LockRecord[]> {
+  /**
+   * Every lock whose name starts with prefix, each with its holders and its
+   * waiters in queue order (the first 50 of each). `omitted`: locks left out
+   * of a reply that reached the server's size bound (4 MiB).
+   */
+  async locks(prefix = ''): Promise<Records<LockRecord>> {
     checkName(prefix);
     return this.records<LockRecord>(prefix === '' ? 'locks' : `locks ${prefix}`);
   }
 
   /** Every live connection: name, address, since, locks held, the lock it waits for. */
-  async clients(): Promise<ClientRecord[]> {
+  async clients(): Promise<Records<ClientRecord>> {
     return this.records<ClientRecord>('clients');
   }
 
@@ -370,16 +380,19 @@ export class Client extends EventEmitter {
     }));
   }
 
-  private async records<T extends LockRecord | ClientRecord>(command: string): Promise<T[]> {
+  private async records<T extends LockRecord | ClientRecord>(command: string): Promise<Records<T>> {
     const lines = await this.operatorCommand(command);
     if (lines.length === 1 && lines[0] === '0 disabled') {
       throw new LockdError('The dump feature of the lockd server is disabled.', 'EDISABLED');
     }
-    return lines.map((line) => {
+    const omitted = lines.length > 0 ? parseOmitted(lines[lines.length - 1]) : null;
+    if (omitted !== null) lines.pop();
+    const records = lines.map((line) => {
       const record = parseRecord<T>(line);
       if (!record) throw new LockdError(`unexpected reply to ${command.split(' ')[0]}: ${brief(line)}`, 'EPROTOCOL');
       return record;
     });
+    return { records, omitted: omitted ?? 0 };
   }
 
   private operatorCommand(command: string): Promise<string[]> {

@@ -6,9 +6,13 @@ import type { ClientView, HolderView, LockView } from './view.js';
 
 const UNKNOWN = '-';
 
-/** A name as one cell: control characters escaped (a name may hold any byte), long ones cut. */
+/**
+ * A name as one cell: control and format characters (C0, C1, bidi
+ * overrides, line separators) escaped, since a name may hold any byte and
+ * must not drive the terminal; long ones cut.
+ */
 export function cell(text: string): string {
-  return brief(text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return brief(text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`));
 }
 
 const age = (ms: number | null) => (ms === null ? UNKNOWN : formatDuration(ms));
@@ -21,7 +25,7 @@ export function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map(line).join('\n') + '\n';
 }
 
-/** The lowest maximum any holder asked for: the one that binds the next grant. */
+/** The lowest maximum any listed holder asked for (each newcomer is held to its own). */
 function maxOf(lock: LockView): number | null {
   const maxes = lock.holders.map((h) => h.max).filter((m): m is number => m !== null);
   return maxes.length === 0 ? null : Math.min(...maxes);
@@ -42,10 +46,10 @@ export function locksTable(locks: LockView[]): string {
       return [
         cell(lock.name),
         lock.shared ? 'shared' : 'exclusive',
-        `${lock.holders.length}${max === null ? '' : `/${max}`}`,
+        `${lock.holderCount}${max === null ? '' : `/${max}`}`,
         age(first.age),
         known(first.token),
-        lock.waiters === null ? UNKNOWN : String(lock.waiters.length),
+        known(lock.waiterCount),
         lock.holders.map((h) => cell(h.name)).join(', '),
       ];
     }),
@@ -55,12 +59,18 @@ export function locksTable(locks: LockView[]): string {
 export function lockDetail(lock: LockView): string {
   const what = `${lock.shared ? 'shared lock' : 'lock'} "${cell(lock.name)}"`;
   const max = maxOf(lock);
-  let out = `${what}: ${lock.holders.length} holder(s)${max === null ? '' : `, at most ${max}`}\n`;
+  let out = `${what}: ${lock.holderCount} holder(s)${max === null ? '' : `, at most ${max}`}\n`;
   out += table(['HOLDER', 'ADDRESS', 'AGE', 'TOKEN'], lock.holders.map((h) => [cell(h.name), known(h.address), age(h.age), known(h.token)]));
-  if (lock.waiters === null) return `${out}waiters: - (an old server does not show them)\n`;
-  if (lock.waiters.length === 0) return `${out}waiters: none\n`;
-  out += `waiters, in queue order: ${lock.waiters.length}\n`;
-  return out + table(['WAITER', 'ADDRESS', 'WAITING'], lock.waiters.map((w) => [cell(w.name), w.address, age(w.age)]));
+  out += more(lock.holderCount, lock.holders.length);
+  if (lock.waiters === null || lock.waiterCount === null) return `${out}waiters: - (an old server does not show them)\n`;
+  if (lock.waiterCount === 0) return `${out}waiters: none\n`;
+  out += `waiters, in queue order: ${lock.waiterCount}\n`;
+  out += table(['WAITER', 'ADDRESS', 'WAITING'], lock.waiters.map((w) => [cell(w.name), w.address, age(w.age)]));
+  return out + more(lock.waiterCount, lock.waiters.length);
+}
+
+function more(total: number, listed: number): string {
+  return total > listed ? `(and ${total - listed} more)\n` : '';
 }
 
 export function clientsTable(clients: ClientView[]): string {

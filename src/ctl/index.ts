@@ -1,5 +1,5 @@
 import { Client } from '../client/client.js';
-import type { LockdError } from '../client/errors.js';
+import { LockdError } from '../client/errors.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
@@ -15,7 +15,8 @@ const HELD = 1;
 
 /** Runs one lockd-ctl command, writing to stdout; resolves to the exit status. Throws CliError. */
 export async function lockdCtl(cfg: CtlConfig, write = (text: string) => void process.stdout.write(text)): Promise<number> {
-  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
+  // A wedged server must not hang a monitoring script: every request is bounded too.
+  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, request: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
   client.on('error', () => {}); // each call reports its own failure
   try {
     return await run(cfg, client, write);
@@ -30,9 +31,10 @@ async function run(cfg: CtlConfig, client: Client, write: (text: string) => void
   const json = (value: unknown) => write(`${JSON.stringify(value, null, 2)}\n`);
   switch (cfg.command) {
     case 'list': {
-      const locks = await listLocks(client, cfg.name);
-      if (cfg.json) json(locks);
-      else write(locksTable(locks));
+      const { records, omitted } = await listLocks(client, cfg.name);
+      if (cfg.json) json(records);
+      else write(locksTable(records));
+      warnOmitted(omitted, 'locks');
       return EXIT.OK;
     }
     case 'show': {
@@ -44,9 +46,10 @@ async function run(cfg: CtlConfig, client: Client, write: (text: string) => void
     case 'check':
       return check(cfg, client, write);
     case 'clients': {
-      const clients = await listClients(client);
-      if (cfg.json) json(clients);
-      else write(clientsTable(clients));
+      const { records, omitted } = await listClients(client);
+      if (cfg.json) json(records);
+      else write(clientsTable(records));
+      warnOmitted(omitted, 'connections');
       return EXIT.OK;
     }
     case 'stats': {
@@ -75,6 +78,11 @@ async function check(cfg: CtlConfig, client: Client, write: (text: string) => vo
   return HELD;
 }
 
+/** The server cuts a reply at 4 MiB: say so, on stderr, so that stdout stays what a script parses. */
+function warnOmitted(omitted: number, what: string): void {
+  if (omitted > 0) process.stderr.write(`lockd-ctl: ${omitted} more ${what} not shown: the server's reply stops at 4 MiB (give a PREFIX)\n`);
+}
+
 function what(cfg: CtlConfig): string {
   return `${cfg.shared ? 'shared lock' : 'lock'} "${cell(cfg.name)}"`;
 }
@@ -84,17 +92,20 @@ function failure(err: Error, cfg: CtlConfig, client: Client): Error {
   if (err instanceof HoldersUnknown) {
     return new CliError(`the server at ${cfg.server} has its registry off: an old server cannot show holders then`, EXIT.UNAVAILABLE);
   }
-  const e = err as LockdError;
-  const unreachable = connectionFailure(e, cfg, client.serverInfo !== null);
+  if (!(err instanceof LockdError)) return err; // a bug: shown in full
+  const unreachable = connectionFailure(err, cfg, client.serverInfo !== null);
   if (unreachable) return unreachable;
-  switch (e.code) {
+  switch (err.code) {
     case 'EDISABLED':
       return new CliError(`the server at ${cfg.server} has its dump feature off: it shows no holders`, EXIT.UNAVAILABLE);
     case 'ECONNCLOSED':
       return new CliError(`the lock server at ${cfg.server} closed the connection`, EXIT.UNAVAILABLE);
     case 'EINVAL':
-      return new CliError(e.message);
+      return new CliError(err.message);
+    case 'ETIMEDOUT':
+      return new CliError(`the lock server at ${cfg.server} did not answer: ${err.message}`, EXIT.UNAVAILABLE);
     default:
-      return err;
+      // The server said something we cannot use (EPROTOCOL, say): one line, not a stack trace.
+      return new CliError(`the lock server at ${cfg.server}: ${err.message}`, EXIT.UNAVAILABLE);
   }
 }

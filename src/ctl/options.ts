@@ -29,7 +29,7 @@ without taking any lock. Against an old server (glockd, the original lockd)
 it shows what d, sd, who and q tell; what they cannot is shown as -.`,
   options: SERVER_OPTIONS,
   subcommands: [
-    { name: 'list', alias: 'ls', args: '[prefix]', description: 'One row per lock (whose name starts with PREFIX)', options: [JSON_OPTION] },
+    { name: 'list', alias: 'ls', args: '[prefix]', description: 'One row per lock (whose name starts with PREFIX); alias ls', options: [JSON_OPTION] },
     { name: 'show', args: '<name>', description: 'Every holder of a lock, then its waiters in queue order', options: [SHARED_OPTION, JSON_OPTION] },
     {
       name: 'check',
@@ -63,6 +63,8 @@ export function parseCtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const name = rest[0] ?? '';
   if (command === 'show' || command === 'check') checkLockName(name);
   else if (/[\r\n]/.test(name)) throw new CliError('a prefix cannot contain a line break');
-  return { command, name, shared: !!o.shared, json: !!o.json, quiet: !!o.quiet, ...serverConfig(o, env) };
+  const connection = serverConfig(o, env);
+  if (connection.etcd) throw new CliError('lockd-ctl reads lockd servers only, not etcd:// targets (yet)');
+  return { command, name, shared: !!o.shared, json: !!o.json, quiet: !!o.quiet, ...connection };
 }
 

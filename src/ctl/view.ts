@@ -17,9 +17,19 @@ export interface HolderView {
 export interface LockView {
   name: string;
   shared: boolean;
+  holderCount: number;
+  /** null from an old server, which does not show waiters. */
+  waiterCount: number | null;
+  /** The first 50 (from lockd-server), or all. */
   holders: HolderView[];
-  /** In queue order; null from an old server, which does not show them. */
+  /** In queue order, the first 50; null from an old server. */
   waiters: WaiterRecord[] | null;
+}
+
+/** What was shown, and how many the server left out of a reply cut for its size. */
+export interface Listing<T> {
+  records: T[];
+  omitted: number;
 }
 
 export interface ClientView {
@@ -41,25 +51,29 @@ export class HoldersUnknown extends Error {}
 const extended = async (client: Client) => (await client.connected()).extended;
 
 /** Every lock whose name starts with prefix, sorted by name, exclusive before shared. */
-export async function listLocks(client: Client, prefix = ''): Promise<LockView[]> {
-  const views: LockView[] = (await extended(client)) ? await client.locks(prefix) : await oldLocks(client, prefix);
-  return views.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : Number(a.shared) - Number(b.shared)));
+export async function listLocks(client: Client, prefix = ''): Promise<Listing<LockView>> {
+  const listing: Listing<LockView> = (await extended(client))
+    ? await client.locks(prefix)
+    : { records: await oldLocks(client, prefix), omitted: 0 };
+  listing.records.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : Number(a.shared) - Number(b.shared)));
+  return listing;
 }
 
 /** One lock (exclusive, or shared), or null when nobody holds it. */
 export async function showLock(client: Client, name: string, shared: boolean): Promise<LockView | null> {
-  return (await listLocks(client, name)).find((lock) => lock.name === name && lock.shared === shared) ?? null;
+  return (await listLocks(client, name)).records.find((lock) => lock.name === name && lock.shared === shared) ?? null;
 }
 
 /** Live connections; from an old server only those that registered a name. */
-export async function listClients(client: Client): Promise<ClientView[]> {
+export async function listClients(client: Client): Promise<Listing<ClientView>> {
   if (await extended(client)) return client.clients();
   const names = await registered(client);
   const held = new Map<string, number>();
   for (const lock of await oldLocks(client, '', names)) {
     for (const h of lock.holders) held.set(h.name, (held.get(h.name) ?? 0) + 1);
   }
-  return Array.from(names, ([name, address]) => ({ name, address, since: null, age: null, locks: held.get(name) ?? 0, waiting: null }));
+  const records = Array.from(names, ([name, address]) => ({ name, address, since: null, age: null, locks: held.get(name) ?? 0, waiting: null }));
+  return { records, omitted: 0 };
 }
 
 /** lockd-server's `stats`, or an old server's `q`. */
@@ -90,10 +104,12 @@ async function oldLocks(client: Client, prefix: string, names?: Map<string, stri
   });
   const views: LockView[] = [];
   for (const [name, label] of Object.entries(await client.dump())) {
-    if (name.startsWith(prefix)) views.push({ name, shared: false, holders: [holder(label)], waiters: null });
+    if (name.startsWith(prefix)) views.push({ name, shared: false, holderCount: 1, waiterCount: null, holders: [holder(label)], waiters: null });
   }
   for (const [name, labels] of Object.entries(await client.dumpShared())) {
-    if (name.startsWith(prefix)) views.push({ name, shared: true, holders: labels.map(holder), waiters: null });
+    if (name.startsWith(prefix)) {
+      views.push({ name, shared: true, holderCount: labels.length, waiterCount: null, holders: labels.map(holder), waiters: null });
+    }
   }
   return views;
 }

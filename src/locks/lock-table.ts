@@ -243,6 +243,10 @@ export class LockTable {
     return (shared ? this.shWaits : this.exWaits).get(name) ?? [];
   }
 
+  waitingCount(name: string, shared: boolean): number {
+    return (shared ? this.shWaits : this.exWaits).get(name)?.size ?? 0;
+  }
+
   // ---- disconnect ----
 
   /** Releases everything owner held or waited for. */

@@ -27,6 +27,9 @@ export interface WaiterRecord {
 export interface LockRecord {
   name: string;
   shared: boolean;
+  /** All of them; `holders` and `waiters` list the first 50, so that a record stays a readable line. */
+  holderCount: number;
+  waiterCount: number;
   holders: HolderRecord[];
   waiters: WaiterRecord[];
 }
@@ -46,6 +49,17 @@ export interface ClientRecord {
 /** One reply line. Infinity (no maximum) is sent as null. */
 export function formatRecord(record: LockRecord | ClientRecord): string {
   return `${JSON.stringify(record, (_key, value: unknown) => (value === Infinity ? null : value))}\n`;
+}
+
+/** The last line of a reply cut for its size: how many records it left out. */
+export function formatOmitted(omitted: number): string {
+  return `${JSON.stringify({ omitted })}\n`;
+}
+
+/** The count of a reply line made by formatOmitted(), or null. */
+export function parseOmitted(line: string): number | null {
+  const m = /^\{"omitted":(\d+)\}$/.exec(line);
+  return m ? Number(m[1]) : null;
 }
 
 /** A reply line back into its record; null when it is not one. */

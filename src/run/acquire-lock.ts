@@ -1,4 +1,4 @@
-import { Client, type Grant, type ServerInfo } from '../client/client.js';
+import { Client, type Grant } from '../client/client.js';
 import { LockdError } from '../client/errors.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
@@ -7,18 +7,21 @@ import type { RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
 import { brief } from '../util/brief.js';
 import { connectionFailure } from '../util/server-options.js';
+import { serverHeld, type HeldLock } from './held-lock.js';
+import { acquireOnEtcd } from './acquire-etcd.js';
 
 export type Say = (message: string) => void;
 
 export type Acquired =
-  | { kind: 'granted'; client: Client; grant: Grant; info: ServerInfo }
+  | { kind: 'granted'; held: HeldLock; grant: Grant }
   /** Not granted: exit with this status (busy, timed out, or stopped by a signal). */
   | { kind: 'exit'; status: number };
 
-const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Connects and takes the lock, waiting as configured. INT, TERM and HUP stop the wait. */
 export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
+  if (cfg.etcd) return acquireOnEtcd(cfg, say);
   const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
   client.on('error', () => {}); // each call reports its own failure
   let stoppedBy: string | null = null;
@@ -41,7 +44,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
       const token = grant.token === null ? 'no fencing token from this server' : `token ${grant.token}`;
       say(`got ${what(cfg)} after ${formatDuration(performance.now() - started)} (${grant.count} holder(s), ${token})`);
     }
-    return { kind: 'granted', client, grant, info };
+    return { kind: 'granted', held: serverHeld(client, cfg.lock, cfg.shared, cfg.pingInterval), grant };
   } catch (err) {
     if (stoppedBy) {
       if (cfg.verbose) say(`${stoppedBy} while waiting for ${what(cfg)}; giving up`);
@@ -52,7 +55,8 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
       // glockd with its registry off never answers `d` or `sd` (and the
       // original lockd with it off shows only addresses): no holders then.
       const lookUp = client.serverInfo?.extended || (await named);
-      if (!cfg.quiet) say(await busyMessage(cfg, lookUp ? client : null, performance.now() - started));
+      const holders = lookUp ? await holdersOf(cfg, client) : [];
+      if (!cfg.quiet) say(busyMessage(cfg, holders, performance.now() - started));
       client.destroy();
       return { kind: 'exit', status: cfg.conflictExitCode };
     }
@@ -71,24 +75,27 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
   }
 }
 
-function what(cfg: RunConfig): string {
+export function what(cfg: RunConfig): string {
   return cfg.shared ? `shared lock "${brief(cfg.lock)}"` : `lock "${brief(cfg.lock)}"`;
 }
 
-function describeAttempt(cfg: RunConfig): string {
+export function describeAttempt(cfg: RunConfig): string {
   const limit = cfg.max === undefined ? '' : ` (at most ${cfg.max} holders)`;
   const how = cfg.wait === 0 ? 'trying' : cfg.wait === Infinity ? 'waiting for' : `waiting up to ${formatDuration(cfg.wait)} for`;
   return `${how} ${what(cfg)}${limit} on ${cfg.server}`;
 }
 
-/** "lock "x" is busy (held by host:123:backup.sh)", with the holders when the server shows them. */
-async function busyMessage(cfg: RunConfig, client: Client | null, waited: number): Promise<string> {
-  let holders: string[] = [];
+/** The lock's holders as the server's dumps show them; none when it will not say. */
+async function holdersOf(cfg: RunConfig, client: Client): Promise<string[]> {
   try {
-    if (client) holders = cfg.shared ? await client.dumpShared(cfg.lock) : [(await client.dump(cfg.lock)) ?? ''].filter(Boolean);
+    return cfg.shared ? await client.dumpShared(cfg.lock) : [(await client.dump(cfg.lock)) ?? ''].filter(Boolean);
   } catch {
-    // dump disabled, or the connection went: say it without the holders
+    return []; // dump disabled, or the connection went: said without the holders
   }
+}
+
+/** "lock "x" is busy (held by host:123:backup.sh)", with the holders when the server shows them. */
+export function busyMessage(cfg: RunConfig, holders: string[], waited: number): string {
   const by = holders.length === 0 ? '' : ` (held by ${holders.map(brief).join(', ')})`;
   const state = cfg.shared ? `is full${cfg.max === undefined ? '' : ` (max ${cfg.max})`}` : 'is busy';
   if (cfg.wait === 0) return `${what(cfg)} ${state}${by}`;

@@ -15,7 +15,7 @@ const say = (message: string) => process.stderr.write(`lockd-run: ${message}\n`)
 export async function lockdRun(cfg: RunConfig): Promise<number> {
   const acquired = await acquireLock(cfg, say);
   if (acquired.kind === 'exit') return acquired.status;
-  const status = await supervise(cfg, acquired.client, acquired.grant, say);
-  acquired.client.releaseAndClose(cfg.lock, cfg.shared);
+  const status = await supervise(cfg, acquired.held, acquired.grant, say);
+  await acquired.held.release();
   return status;
 }

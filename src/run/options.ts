@@ -6,7 +6,7 @@ import { checkLockName, durationOption, wholeOption } from '../util/option-value
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
-import { SERVER_OPTIONS, serverConfig, text, type ServerConfig } from '../util/server-options.js';
+import { ETCD_OPTIONS, SERVER_OPTIONS, serverConfig, text, type ServerConfig } from '../util/server-options.js';
 
 export interface RunConfig extends ServerConfig {
   lock: string;
@@ -49,10 +49,12 @@ is released when lockd-run ends, however it ends.`,
       isValue: (word) => parseDuration(word) !== null,
     },
     ...SERVER_OPTIONS,
+    ...ETCD_OPTIONS,
     { flags: '-E, --conflict-exit-code <n>', description: `Exit status when busy or timed out (default ${EXIT.BUSY})` },
     { flags: '--name <label>', description: 'Name shown in dumps for this holder (default host:pid:command)' },
     { flags: '--kill-after <duration>', description: 'Send KILL this long after TERM if the command is still alive (default 10s)' },
     { flags: '--on-lost <action>', description: 'When the lock is lost while the command runs: term or ignore (default term)' },
+    { flags: '--ttl <duration>', description: 'etcd targets: the lease TTL; a lockd-run killed with KILL frees its lock after it (default 10s, at least 2s)' },
     { flags: '--ping-interval <duration>', description: 'Check the connection this often while the command runs (default 5s)' },
     { flags: '-v, --verbose', description: 'Say what is waited for, and how long it took' },
     { flags: '-q, --quiet', description: 'Say nothing when the lock is busy or the wait times out' },
@@ -110,6 +112,12 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
 
   const connection = serverConfig(o, env);
+  if (o.ttl !== undefined) {
+    if (!connection.etcd) throw new CliError('--ttl is for etcd:// targets');
+    const ttl = durationOption(o.ttl, '--ttl');
+    if (ttl < 2000) throw new CliError('--ttl: at least 2s (etcd counts leases in whole seconds)');
+    connection.etcd.ttl = Math.round(ttl / 1000);
+  }
   const onLost = text(o.onLost) ?? 'term';
   if (onLost !== 'term' && onLost !== 'ignore') throw new CliError(`--on-lost: "${onLost}" is not term or ignore`);
   if (o.verbose && o.quiet) throw new CliError('give either --verbose or --quiet, not both');

@@ -1,6 +1,7 @@
 import { isatty } from 'node:tty';
 import { onExit } from 'signal-exit';
-import type { Client, Grant } from '../client/client.js';
+import type { Grant } from '../client/client.js';
+import type { HeldLock } from './held-lock.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunConfig } from './options.js';
@@ -14,7 +15,7 @@ import { brief } from '../util/brief.js';
  * status. Signal forwarding and the exit hook stay in place: the caller exits
  * at once, and undoing them would only delay that.
  */
-export async function supervise(cfg: RunConfig, client: Client, grant: Grant, say: Say): Promise<number> {
+export async function supervise(cfg: RunConfig, held: HeldLock, grant: Grant, say: Say): Promise<number> {
   // Its own process group, so that on lock loss we can stop it and everything
   // it started. Not when it shares our terminal: a background group could not
   // read from it.
@@ -68,7 +69,7 @@ export async function supervise(cfg: RunConfig, client: Client, grant: Grant, sa
     say(`lost lock "${brief(cfg.lock)}": ${why}; terminating the command`);
     lockLost.abort();
   };
-  watch(client, cfg.pingInterval, lose);
+  held.watch(lose);
 
   const result = await child.ended;
   alive = false;
@@ -120,31 +121,4 @@ function sendSignal(pid: number, signal: NodeJS.Signals | 0): boolean {
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { LOCKD_AUTH_TOKEN: _, ...rest } = env;
   return rest;
-}
-
-/**
- * Calls lose() when the connection closes, or when the server has not
- * answered a ping for two intervals (it may be stopped, or the path to it
- * gone silent; the pings stop then).
- */
-function watch(client: Client, interval: number, lose: (why: string) => void): void {
-  client.once('close', () => lose('the connection to the lock server closed'));
-  let lastAnswer = performance.now();
-  const check = () => {
-    const silent = performance.now() - lastAnswer;
-    if (silent > 2 * interval) {
-      // The connection stays open: if the server is only slow, the lock is
-      // still ours until the command has stopped.
-      lose(`the lock server has not answered for ${formatDuration(silent)}`);
-      clearInterval(timer);
-      return;
-    }
-    client.ping().then(
-      () => (lastAnswer = performance.now()),
-      () => {},
-    );
-  };
-  // The command's end, not these checks, decides when lockd-run exits.
-  const timer = setInterval(check, interval).unref();
-  client.once('close', () => clearInterval(timer));
 }

@@ -6,7 +6,7 @@ import { VERSION } from '../version.js';
 import { alreadyAuthenticated } from './auth.js';
 import { entryBytes } from '../locks/lock-table.js';
 import { brief } from '../util/brief.js';
-import { formatRecord, type HolderRecord, type LockRecord, type WaiterRecord } from '../protocol/ctl-records.js';
+import { formatOmitted, formatRecord, type ClientRecord, type HolderRecord, type LockRecord, type WaiterRecord } from '../protocol/ctl-records.js';
 import type { Held, Waiter } from '../locks/lock-table.js';
 
 /** A reply, or null when the command waits and answers later through Session.answerWait. */
@@ -22,6 +22,8 @@ interface Command {
   readonly stat: 'always' | 'used' | 'never';
   /** Multi-line reply: ends with a terminator for connections that said `hello`. */
   readonly multiline?: boolean;
+  /** Only for connections that said `hello`: to the others an unknown command, as on the old servers. */
+  readonly afterHello?: boolean;
   readonly run: (srv: ServerState, s: Session, arg: string) => Reply;
 }
 
@@ -231,42 +233,72 @@ function holderRecord(held: Held, now: number): HolderRecord {
 }
 
 function waiterRecords(srv: ServerState, name: string, shared: boolean, now: number): WaiterRecord[] {
-  return Array.from(srv.table.waiting(name, shared), (w: Waiter) => {
+  const records: WaiterRecord[] = [];
+  for (const w of srv.table.waiting(name, shared) as Iterable<Waiter>) {
+    if (records.length === MAX_LISTED) break;
     const s = w.owner as Session;
-    return { name: s.label, address: s.address, since: w.since, age: now - w.since, max: shared ? w.max : null };
-  });
+    records.push({ name: s.label, address: s.address, since: w.since, age: now - w.since, max: shared ? w.max : null });
+  }
+  return records;
 }
+
+/** The first MAX_LISTED of a lock's holders or waiters are listed: one record must stay one readable line. */
+const MAX_LISTED = 50;
+/** Past this many characters, a reply lists no more records: it says how many it left out. */
+const MAX_RECORDS_REPLY = 4 * 1024 * 1024;
 
 /** `locks [PREFIX]`: every lock whose name starts with PREFIX, with its holders and waiters. */
 function locks(srv: ServerState, _s: Session, prefix: string): Reply {
   if (!srv.features.dump) return R.DISABLED;
   const now = Date.now();
-  let out = '';
-  const add = (record: LockRecord) => (out += formatRecord(record));
+  const out = new RecordReply();
+  const waiting = (name: string, shared: boolean) => srv.table.waitingCount(name, shared);
   for (const [name, held] of srv.table.exclusive) {
-    if (name.startsWith(prefix)) {
-      add({ name, shared: false, holders: [holderRecord(held, now)], waiters: waiterRecords(srv, name, false, now) });
-    }
+    if (!name.startsWith(prefix)) continue;
+    out.add(() => ({
+      name, shared: false, holderCount: 1, waiterCount: waiting(name, false),
+      holders: [holderRecord(held, now)], waiters: waiterRecords(srv, name, false, now),
+    }));
   }
   for (const [name, holders] of srv.table.shared) {
-    if (name.startsWith(prefix)) {
-      const records = Array.from(holders.values(), (held) => holderRecord(held, now));
-      add({ name, shared: true, holders: records, waiters: waiterRecords(srv, name, true, now) });
-    }
+    if (!name.startsWith(prefix)) continue;
+    out.add(() => {
+      const listed: HolderRecord[] = [];
+      for (const held of holders.values()) {
+        if (listed.length === MAX_LISTED) break;
+        listed.push(holderRecord(held, now));
+      }
+      return { name, shared: true, holderCount: holders.size, waiterCount: waiting(name, true), holders: listed, waiters: waiterRecords(srv, name, true, now) };
+    });
   }
-  return out;
+  return out.text();
 }
 
 /** `clients`: every connection, with what it holds and waits for. */
 function clients(srv: ServerState): Reply {
   if (!srv.features.dump) return R.DISABLED;
   const now = Date.now();
-  let out = '';
+  const out = new RecordReply();
   for (const s of srv.sessions) {
     const waiting = s.waiter?.name ?? null;
-    out += formatRecord({ name: s.label, address: s.address, since: s.since, age: now - s.since, locks: s.held.size, waiting });
+    out.add(() => ({ name: s.label, address: s.address, since: s.since, age: now - s.since, locks: s.held.size, waiting }));
   }
-  return out;
+  return out.text();
+}
+
+/** A reply of records, cut at MAX_RECORDS_REPLY characters with a last line that says how many were left out. */
+class RecordReply {
+  private out = '';
+  private omitted = 0;
+
+  add(record: () => LockRecord | ClientRecord): void {
+    if (this.out.length >= MAX_RECORDS_REPLY) this.omitted++;
+    else this.out += formatRecord(record());
+  }
+
+  text(): string {
+    return this.omitted === 0 ? this.out : this.out + formatOmitted(this.omitted);
+  }
 }
 
 // ---- extensions (docs/protocol.md) ----
@@ -348,9 +380,9 @@ export const COMMAND_LIST: readonly Command[] = [
   { name: 'wg', stat: 'never', run: waitGet },
   { name: 'wsg', stat: 'never', run: waitSharedGet },
   { name: 'auth', stat: 'never', run: alreadyAuthenticated },
-  { name: 'stats', stat: 'never', multiline: true, run: fullStats },
-  { name: 'locks', stat: 'never', multiline: true, run: locks },
-  { name: 'clients', stat: 'never', multiline: true, run: clients },
+  { name: 'stats', stat: 'never', multiline: true, afterHello: true, run: fullStats },
+  { name: 'locks', stat: 'never', multiline: true, afterHello: true, run: locks },
+  { name: 'clients', stat: 'never', multiline: true, afterHello: true, run: clients },
 ];
 
 /** Command word to index in COMMAND_LIST (a Map: command words are client data, `__proto__` included). */

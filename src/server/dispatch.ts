@@ -12,7 +12,8 @@ export function execute(srv: ServerState, s: Session, input: string, start: numb
   if (req === null) return '';
   if (!s.authed) return authenticate(srv, s, req.cmd, req.arg);
   const index = COMMAND_INDEX.get(req.cmd);
-  if (index === undefined) {
+  // Commands for clients that said hello are, to the others, unknown as before.
+  if (index === undefined || (!s.ext && COMMAND_LIST[index].afterHello)) {
     srv.counters.invalidCommands++;
     srv.log?.(`${brief(s.label)} sent an unknown command ${JSON.stringify(brief(req.cmd))}`);
     return s.ext ? unknown(req.cmd) : '';

@@ -227,9 +227,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       return live.size;
     },
     waiting(name: string, shared = false) {
-      let n = 0;
-      for (const _ of srv.table.waiting(name, shared)) n++;
-      return n;
+      return srv.table.waitingCount(name, shared);
     },
     async close() {
       stopAccepting();

@@ -9,18 +9,18 @@ import { MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
  * The shared secret: the first line of a file (so that it never shows in
  * `ps`). Both tools read it the same way.
  */
-export function readToken(path: string): string {
+export function readToken(path: string, what = 'auth token'): string {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
   } catch (err) {
-    throw new CliError(`cannot read the auth token file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.CONFIG);
+    throw new CliError(`cannot read the ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.CONFIG);
   }
   const token = text.split('\n')[0].replace(/\r$/, '');
-  if (token.trim() === '') throw new CliError(`the auth token file ${path} is empty`, EXIT.CONFIG);
-  if (token !== token.trim()) throw new CliError(`the auth token in ${path} begins or ends with blanks`, EXIT.CONFIG);
+  if (token.trim() === '') throw new CliError(`the ${what} file ${path} is empty`, EXIT.CONFIG);
+  if (token !== token.trim()) throw new CliError(`the ${what} in ${path} begins or ends with blanks`, EXIT.CONFIG);
   if (Buffer.byteLength(token, 'latin1') > MAX_AUTH_TOKEN) {
-    throw new CliError(`the auth token in ${path} is longer than ${MAX_AUTH_TOKEN} bytes`, EXIT.CONFIG);
+    throw new CliError(`the ${what} in ${path} is longer than ${MAX_AUTH_TOKEN} bytes`, EXIT.CONFIG);
   }
   return token;
 }

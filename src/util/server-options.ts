@@ -7,6 +7,8 @@ import { readPem, readToken } from './secret-files.js';
 import type { OptionSpec } from './command-line.js';
 import type { ClientOptions } from '../client/client.js';
 import type { LockdError } from '../client/errors.js';
+import { MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
+import { DEFAULT_ETCD_PREFIX, isEtcdTarget, parseEtcdTarget, type EtcdTarget } from '../etcd/target.js';
 
 // How lockd-run and lockd-ctl reach the server: one table of options, one
 // reading of them, one wording of the failures.
@@ -23,9 +25,18 @@ export const SERVER_OPTIONS: OptionSpec[] = [
   { flags: '--connect-timeout <duration>', description: 'Give up connecting after DURATION (default 10s)' },
 ];
 
+/** lockd-run's, for -S etcd://HOST:PORT[,HOST:PORT...] (etcds:// for TLS). */
+export const ETCD_OPTIONS: OptionSpec[] = [
+  { flags: '--etcd-user <name>', description: 'etcd targets: the user to authenticate as (env LOCKD_ETCD_USER)' },
+  { flags: '--etcd-password-file <path>', description: 'etcd targets: its password, the first line of this file (env LOCKD_ETCD_PASSWORD)' },
+  { flags: '--etcd-prefix <prefix>', description: `etcd targets: the prefix of every key (default ${DEFAULT_ETCD_PREFIX})` },
+];
+
 export interface ServerConfig {
   /** As given, for messages. */
   server: string;
+  /** For an etcd:// target: the cluster, its credentials; endpoint is then unused. */
+  etcd: (EtcdTarget & { user?: string; password?: string }) | null;
   endpoint: Endpoint;
   authToken: string | undefined;
   tls: ClientOptions['tls'];
@@ -38,6 +49,9 @@ export const text = (value: string | true | undefined): string | undefined => (v
 /** Reads SERVER_OPTIONS (and LOCKD_SERVER, LOCKD_AUTH_TOKEN). Throws CliError on misuse. */
 export function serverConfig(o: Record<string, string | true>, env: NodeJS.ProcessEnv): ServerConfig {
   const server = text(o.server) ?? env.LOCKD_SERVER ?? DEFAULT_SERVER;
+  const connectTimeout = o.connectTimeout === undefined ? 10_000 : durationOption(o.connectTimeout, '--connect-timeout');
+  if (isEtcdTarget(server)) return { ...etcdConfig(server, o, env), connectTimeout };
+  if (o.etcdUser || o.etcdPasswordFile || o.etcdPrefix) throw new CliError('--etcd-user, --etcd-password-file and --etcd-prefix are for etcd:// targets');
   let endpoint: Endpoint;
   try {
     endpoint = parseEndpoint(server);
@@ -47,11 +61,39 @@ export function serverConfig(o: Record<string, string | true>, env: NodeJS.Proce
   if ('path' in endpoint && (o.tls || o.tlsCa || o.tlsCert)) throw new CliError('TLS is for TCP servers, not unix:PATH');
   return {
     server,
+    etcd: null,
     endpoint,
     tls: tlsOptions(o),
-    authToken: o.authTokenFile !== undefined ? readToken(text(o.authTokenFile)!) : env.LOCKD_AUTH_TOKEN || undefined,
-    connectTimeout: o.connectTimeout === undefined ? 10_000 : durationOption(o.connectTimeout, '--connect-timeout'),
+    authToken: o.authTokenFile !== undefined ? readToken(text(o.authTokenFile)!) : envToken(env.LOCKD_AUTH_TOKEN),
+    connectTimeout,
   };
+}
+
+/** LOCKD_AUTH_TOKEN, held to the rules of a token file's. */
+function envToken(token: string | undefined): string | undefined {
+  if (!token) return undefined;
+  if (/[\r\n]/.test(token)) throw new CliError('LOCKD_AUTH_TOKEN holds a line break', EXIT.CONFIG);
+  if (Buffer.byteLength(token, 'utf8') > MAX_AUTH_TOKEN) throw new CliError(`LOCKD_AUTH_TOKEN is longer than ${MAX_AUTH_TOKEN} bytes`, EXIT.CONFIG);
+  return token;
+}
+
+/** An etcd:// or etcds:// target: the password from a file or the environment, never from argv. */
+function etcdConfig(server: string, o: Record<string, string | true>, env: NodeJS.ProcessEnv): Omit<ServerConfig, 'connectTimeout'> {
+  if (o.authTokenFile) throw new CliError('--auth-token-file is for lockd servers; etcd takes --etcd-user and --etcd-password-file');
+  let target: EtcdTarget;
+  try {
+    target = parseEtcdTarget(server, text(o.etcdPrefix) ?? DEFAULT_ETCD_PREFIX);
+  } catch (err) {
+    throw new CliError(`--server: ${(err as Error).message}`);
+  }
+  const tls = target.tls ? tlsOptions(o) : undefined;
+  if (!target.tls && (o.tls || o.tlsCa || o.tlsCert)) throw new CliError('TLS with etcd: use etcds://');
+  const user = text(o.etcdUser) ?? (env.LOCKD_ETCD_USER || undefined);
+  const password = o.etcdPasswordFile !== undefined
+    ? readToken(text(o.etcdPasswordFile)!, 'etcd password')
+    : env.LOCKD_ETCD_PASSWORD || undefined;
+  if (password !== undefined && user === undefined) throw new CliError('an etcd password needs --etcd-user (or LOCKD_ETCD_USER)');
+  return { server, etcd: { ...target, user, password }, endpoint: { path: '' }, tls, authToken: undefined };
 }
 
 function tlsOptions(o: Record<string, string | true>): ClientOptions['tls'] {

@@ -1,0 +1,122 @@
+// lockd-run with -S etcd://... against a real three-member etcd cluster.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEtcdCluster } from './helpers/etcd-cluster.js';
+import { until } from './helpers/server.js';
+import { launch, lockdRun, nodeCommand, LOCKD_RUN } from './helpers/run.js';
+
+/** A command that prints "ready" and waits until its stdin closes. */
+const HOLD = nodeCommand(`console.log('ready'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`);
+
+const test = suite('lockd-run on etcd');
+let cluster, target, tmp;
+test.before(async () => {
+  cluster = await startEtcdCluster();
+});
+test.after(async () => {
+  await cluster.close();
+});
+test.before.each(() => {
+  target = cluster.endpoints;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-etcd-run-'));
+});
+test.after.each(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+// Each test its own prefix, so that no test sees another's keys.
+const prefix = () => ['--etcd-prefix', `t-${Math.random().toString(36).slice(2)}/`];
+
+test('exclusive conflict: the second exits 75 naming the holder; status and environment pass through', async () => {
+  const p = prefix();
+  const holder = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '--name', 'first-holder', '--', ...HOLD]);
+  await holder.waitFor(/ready/);
+  const second = await lockdRun(target, [...p, '-l', 'job', '--', 'echo', 'ran']);
+  assert.equal([second.code, second.stdout, second.stderr], [75, '', 'lockd-run: lock "job" is busy (held by first-holder)\n']);
+  holder.child.stdin.end();
+  assert.is((await holder.exited).code, 0);
+  const r = await lockdRun(target, [...p, '-l', 'job', '-c', 'echo "$LOCKD_LOCK $LOCKD_MODE $LOCKD_TOKEN"; exit 3']);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stdout, /^job exclusive \d+\n$/);
+});
+
+test('12 runs of --shared api --max 3 --wait: never more than 3 commands alive, all finish', async () => {
+  const p = prefix();
+  const log = path.join(tmp, 'log');
+  const cmd = `echo start >> ${log}; sleep 0.1; echo end >> ${log}`;
+  const results = await Promise.all(Array.from({ length: 12 }, () => lockdRun(target, [...p, '-s', 'api', '-m', '3', '-w', '60s', '-c', cmd])));
+  assert.equal(results.map((r) => r.code), Array(12).fill(0), results.map((r) => r.stderr).join(''));
+  let alive = 0;
+  let most = 0;
+  for (const line of fs.readFileSync(log, 'utf8').trim().split('\n')) {
+    alive += line === 'start' ? 1 : -1;
+    most = Math.max(most, alive);
+  }
+  assert.ok(most <= 3, `${most} at once`);
+  assert.is(fs.readFileSync(log, 'utf8').trim().split('\n').length, 24);
+});
+
+test('lockd-run killed with SIGKILL: the next waiter gets the lock within the TTL plus a bound', async () => {
+  const p = [...prefix(), '--ttl', '2s'];
+  const holder = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '--', ...HOLD]);
+  await holder.waitFor(/ready/);
+  const waiter = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '-w', '30s', '--', 'echo', 'got it']);
+  // Queued before the kill: its key is there beside the holder's.
+  await until(async () => (await cluster.count(`${p[1]}x/job/`)) === 2, 'the waiter to queue', 10_000);
+  const killed = Date.now();
+  holder.child.kill('SIGKILL');
+  await holder.exited;
+  holder.child.stdin.end(); // the command, in its own group, goes on until its stdin closes
+  assert.is((await waiter.exited).code, 0, waiter.stderr);
+  const took = Date.now() - killed;
+  assert.is(waiter.stdout, 'got it\n');
+  // The lease's TTL (2 s), plus etcd's expiry check and the hand-over: within 2 s more.
+  assert.ok(took < 2000 + 2000, `granted ${took} ms after the kill`);
+});
+
+test('an unreachable cluster: 69 with one line', async () => {
+  const r = await lockdRun('etcd://127.0.0.1:1', ['--connect-timeout', '1s', '-l', 'x', '--', 'true']);
+  assert.is(r.code, 69);
+  assert.match(r.stderr, /^lockd-run: cannot reach the etcd cluster at etcd:\/\/127\.0\.0\.1:1: [^\n]+\n$/);
+});
+
+test.run();
+
+const ha = suite('lockd-run on etcd when members fail');
+let haCluster;
+ha.before.each(async () => {
+  haCluster = await startEtcdCluster();
+});
+ha.after.each(async () => {
+  await haCluster.close();
+});
+
+ha('the leader killed while the command runs: it runs to its end, status passes through, the lock stays busy', async () => {
+  const holder = launch(LOCKD_RUN, ['-S', haCluster.endpoints, '--ttl', '2s', '-l', 'job', '--name', 'h', '-c', 'echo ready; read line; exit 7']);
+  await holder.waitFor(/ready/);
+  await haCluster.stop(await haCluster.leader());
+  const other = await lockdRun(haCluster.endpoints, ['-l', 'job', '--', 'true']);
+  assert.equal([other.code, other.stderr], [75, 'lockd-run: lock "job" is busy (held by h)\n']);
+  holder.child.stdin.end('go\n');
+  assert.equal(await holder.exited, { code: 7, signal: null }, holder.stderr);
+});
+
+ha('two of three members stopped: the command is terminated and lockd-run exits 74 within the TTL plus a bound', async () => {
+  const holder = launch(LOCKD_RUN, ['-S', haCluster.endpoints, '--ttl', '2s', '-l', 'job', '--', ...HOLD]);
+  await holder.waitFor(/ready/);
+  const stopped = Date.now();
+  await haCluster.stop(0);
+  await haCluster.stop(1);
+  assert.is((await holder.exited).code, 74);
+  const took = Date.now() - stopped;
+  assert.match(holder.stderr, /^lockd-run: lost lock "job": the etcd [^\n]*; terminating the command\n/);
+  // The TTL from the last renewal (the last member may renew for an election
+  // timeout before it finds it has no quorum), then TERM to the command: the
+  // bound stated in the man page is the TTL plus 2.5 s.
+  assert.ok(took < 2000 + 2500, `exited ${took} ms after the stop`);
+});
+
+ha.run();
