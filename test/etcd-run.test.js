@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEtcdCluster } from './helpers/etcd-cluster.js';
 import { until } from './helpers/server.js';
-import { launch, lockdRun, nodeCommand, LOCKD_RUN } from './helpers/run.js';
+import { launch, lockdRun, nodeCommand, LOCKD_CTL, LOCKD_RUN } from './helpers/run.js';
 
 /** A command that prints "ready" and waits until its stdin closes. */
 const HOLD = nodeCommand(`console.log('ready'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`);
@@ -75,6 +75,35 @@ test('lockd-run killed with SIGKILL: the next waiter gets the lock within the TT
   assert.is(waiter.stdout, 'got it\n');
   // The lease's TTL (2 s), plus etcd's expiry check and the hand-over: within 2 s more.
   assert.ok(took < 2000 + 2000, `granted ${took} ms after the kill`);
+});
+
+test('lockd-ctl list, show and check read the keys: holder, waiters in order, tokens', async () => {
+  const p = prefix();
+  const holder = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '--name', 'db1', '--', ...HOLD]);
+  await holder.waitFor(/ready/);
+  const waiter = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '--name', 'db2', '-w', '60s', '--', 'true']);
+  await until(async () => (await cluster.count(`${p[1]}x/job/`)) === 2, 'the waiter to queue', 10_000);
+  const ctl = async (args) => {
+    const proc = launch(LOCKD_CTL, ['-S', target, ...p, ...args]);
+    const { code } = await proc.exited;
+    return { code, stdout: proc.stdout, stderr: proc.stderr };
+  };
+  const list = await ctl(['list', '--json']);
+  assert.is(list.code, 0, list.stderr);
+  const [job] = JSON.parse(list.stdout);
+  assert.equal([job.name, job.shared, job.holders.map((h) => h.name), job.waiters.map((w) => w.name)], ['job', false, ['db1'], ['db2']]);
+  assert.ok(job.holders[0].token > 0);
+  const check = await ctl(['check', 'job']);
+  assert.equal([check.code, check.stdout], [1, 'lock "job" is held by db1\n']);
+  assert.equal((await ctl(['check', 'other'])).code, 0);
+  const show = await ctl(['show', 'job']);
+  assert.match(show.stdout, /^lock "job": 1 holder\(s\)\n/);
+  assert.match(show.stdout, /waiters, in queue order: 1\n/);
+  const clients = await ctl(['clients']);
+  assert.is(clients.code, 64);
+  holder.child.stdin.end();
+  assert.is((await holder.exited).code, 0);
+  assert.is((await waiter.exited).code, 0);
 });
 
 test('an unreachable cluster: 69 with one line', async () => {

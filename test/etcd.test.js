@@ -149,4 +149,16 @@ ha('quorum lost (two of three members stopped): the holder is told within the TT
   await a.disconnect();
 });
 
+ha('tokens keep increasing across a member\'s restart', async () => {
+  const t = parseEtcdTarget(haCluster.endpoints, 'lockd/', 2);
+  const a = await connectEtcd(t, { name: 'a' });
+  const first = (await a.acquire('job')).token;
+  await a.release('job');
+  await haCluster.stop(0);
+  await haCluster.start(0);
+  const second = (await a.acquire('job')).token;
+  assert.ok(second > first, `${second} after ${first}`);
+  await a.disconnect();
+});
+
 ha.run();

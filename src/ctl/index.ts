@@ -7,6 +7,9 @@ import { connectionFailure } from '../util/server-options.js';
 import type { CtlConfig } from './options.js';
 import { HoldersUnknown, listClients, listLocks, serverStats, showLock, type LockView } from './view.js';
 import { cell, clientsTable, lockDetail, locksTable, statsTable } from './format.js';
+import { connectEtcd } from '../etcd/connect.js';
+import { etcdLocks } from './etcd-view.js';
+import { timeBound } from '../util/time-bound.js';
 
 export { parseCtlArgs, type CtlConfig } from './options.js';
 
@@ -15,6 +18,7 @@ const HELD = 1;
 
 /** Runs one lockd-ctl command, writing to stdout; resolves to the exit status. Throws CliError. */
 export async function lockdCtl(cfg: CtlConfig, write = (text: string) => void process.stdout.write(text)): Promise<number> {
+  if (cfg.etcd) return etcdCtl(cfg, write);
   // A wedged server must not hang a monitoring script: every request is bounded too.
   const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, request: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
   client.on('error', () => {}); // each call reports its own failure
@@ -58,6 +62,34 @@ async function run(cfg: CtlConfig, client: Client, write: (text: string) => void
       else write(statsTable(stats));
       return EXIT.OK;
     }
+  }
+}
+
+/** list, show and check on an etcd cluster, read from the contenders' keys. */
+async function etcdCtl(cfg: CtlConfig, write: (text: string) => void): Promise<number> {
+  const etcd = cfg.etcd!;
+  const locks = await connectEtcd(etcd, { user: etcd.user, password: etcd.password, connect: cfg.connectTimeout, tls: cfg.tls as never });
+  try {
+    const listing = await timeBound(etcdLocks(locks, cfg.name), cfg.connectTimeout, `no answer within ${formatDuration(cfg.connectTimeout)}`);
+    const lock = listing.records.find((l) => l.name === cfg.name && l.shared === cfg.shared) ?? null;
+    switch (cfg.command) {
+      case 'list':
+        write(cfg.json ? `${JSON.stringify(listing.records, null, 2)}\n` : locksTable(listing.records));
+        return EXIT.OK;
+      case 'show':
+        write(cfg.json ? `${JSON.stringify(lock, null, 2)}\n` : lock ? lockDetail(lock) : `${what(cfg)} is free\n`);
+        return EXIT.OK;
+      default: {
+        if (!lock) return EXIT.OK;
+        if (!cfg.quiet) write(`${what(cfg)} is held by ${lock.holders.map((h) => cell(h.name)).join(', ')}\n`);
+        return HELD;
+      }
+    }
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`cannot reach the etcd cluster at ${cfg.server}: ${String((err as Error).message).split('\n')[0]}`, EXIT.UNAVAILABLE);
+  } finally {
+    await locks.disconnect();
   }
 }
 

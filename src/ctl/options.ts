@@ -1,6 +1,6 @@
 import { parseCommandLine, type CommandLineSpec, type OptionSpec } from '../util/command-line.js';
 import { checkLockName } from '../util/option-values.js';
-import { SERVER_OPTIONS, serverConfig, type ServerConfig } from '../util/server-options.js';
+import { ETCD_OPTIONS, SERVER_OPTIONS, serverConfig, type ServerConfig } from '../util/server-options.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
@@ -27,7 +27,7 @@ const COMMAND_LINE: CommandLineSpec = {
 Shows a lockd server's locks, holders, waiters, connections and counters,
 without taking any lock. Against an old server (glockd, the original lockd)
 it shows what d, sd, who and q tell; what they cannot is shown as -.`,
-  options: SERVER_OPTIONS,
+  options: [...SERVER_OPTIONS, ...ETCD_OPTIONS],
   subcommands: [
     { name: 'list', alias: 'ls', args: '[prefix]', description: 'One row per lock (whose name starts with PREFIX); alias ls', options: [JSON_OPTION] },
     { name: 'show', args: '<name>', description: 'Every holder of a lock, then its waiters in queue order', options: [SHARED_OPTION, JSON_OPTION] },
@@ -64,7 +64,9 @@ export function parseCtlArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (command === 'show' || command === 'check') checkLockName(name);
   else if (/[\r\n]/.test(name)) throw new CliError('a prefix cannot contain a line break');
   const connection = serverConfig(o, env);
-  if (connection.etcd) throw new CliError('lockd-ctl reads lockd servers only, not etcd:// targets (yet)');
+  if (connection.etcd && (command === 'clients' || command === 'stats')) {
+    throw new CliError(`${command} is for lock servers: an etcd cluster has no connections or counters of lockd's (list, show and check read etcd)`);
+  }
   return { command, name, shared: !!o.shared, json: !!o.json, quiet: !!o.quiet, ...connection };
 }
 

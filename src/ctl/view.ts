@@ -1,6 +1,5 @@
 import type { Client } from '../client/client.js';
 import { LockdError } from '../client/errors.js';
-import type { WaiterRecord } from '../protocol/ctl-records.js';
 
 // What lockd-ctl shows, from lockd-server's operator commands, or built from
 // `d`, `sd`, `who` and `q` on an old server. null: the server cannot know.
@@ -23,7 +22,15 @@ export interface LockView {
   /** The first 50 (from lockd-server), or all. */
   holders: HolderView[];
   /** In queue order, the first 50; null from an old server. */
-  waiters: WaiterRecord[] | null;
+  waiters: WaiterView[] | null;
+}
+
+export interface WaiterView {
+  name: string;
+  address: string;
+  since: number | null;
+  age: number | null;
+  max: number | null;
 }
 
 /** What was shown, and how many the server left out of a reply cut for its size. */

@@ -16,8 +16,8 @@ import type { EtcdTarget } from './target.js';
  * to lockd-server. Emits 'lost' (with the reason) when the lease is lost.
  */
 export class EtcdLocks extends EventEmitter {
-  private readonly lease: Lease;
-  private leaseId: Promise<string>;
+  private lease: Lease | null = null;
+  private leaseGrant: Promise<string> | null = null;
   /** Our keys by lock: `x/NAME` or `s/NAME` to the full key. */
   private readonly keys = new Map<string, string>();
   private closed = false;
@@ -31,13 +31,19 @@ export class EtcdLocks extends EventEmitter {
     private holderName: string,
   ) {
     super();
-    this.lease = etcd.lease(target.ttl);
-    this.lease.on('lost', (err) => this.lose(`the etcd lease was lost: ${brief(err.message)}`, err));
+  }
+
+  /** The lease, granted on first use (a reader such as lockd-ctl needs none). */
+  private leaseId(): Promise<string> {
+    if (this.leaseGrant) return this.leaseGrant;
+    const lease = (this.lease = this.etcd.lease(this.target.ttl));
+    lease.on('lost', (err) => this.lose(`the etcd lease was lost: ${brief(err.message)}`, err));
     // The lease may be gone once a TTL has passed since the cluster last
     // renewed it: from then on nothing proves that our keys still hold.
-    this.lease.on('keepaliveSucceeded', () => this.renewed());
-    this.leaseId = this.lease.grant();
-    this.leaseId.then(() => this.renewed(), () => {}); // a failure is reported through the calls that need it
+    lease.on('keepaliveSucceeded', () => this.renewed());
+    this.leaseGrant = lease.grant();
+    this.leaseGrant.then(() => this.renewed(), () => {}); // a failure is reported through the calls that need it
+    return this.leaseGrant;
   }
 
   private renewed(): void {
@@ -57,7 +63,7 @@ export class EtcdLocks extends EventEmitter {
 
   /** Resolves once the lease is granted: the cluster answers. */
   async connected(): Promise<void> {
-    await this.leaseId;
+    await this.leaseId();
   }
 
   setName(name: string): void {
@@ -70,10 +76,10 @@ export class EtcdLocks extends EventEmitter {
     const id = `${shared ? 's' : 'x'}/${name}`;
     if (this.keys.has(id)) throw new LockdError(`this client holds or waits for ${id} already`, 'EINVAL');
     const dir = `${this.target.prefix}${id}/`;
-    const key = `${dir}${await this.leaseId}`;
+    const key = `${dir}${await this.leaseId()}`;
     this.keys.set(id, key);
     try {
-      const put = await this.lease.put(key).value(this.holderName).exec();
+      const put = await this.lease!.put(key).value(this.holderName).exec();
       const mine = BigInt(put.header.revision);
       const limit = shared ? (options.max ?? Infinity) : 1;
       const deadline = performance.now() + (options.wait ?? 0);
@@ -105,12 +111,27 @@ export class EtcdLocks extends EventEmitter {
     return true;
   }
 
+  /**
+   * Every contender's key under the prefix, oldest first: the lock (exclusive
+   * or shared), the holder's name, its lease and its create revision.
+   */
+  async contenders(): Promise<Contender[]> {
+    const range = await this.etcd.getAll().prefix(this.target.prefix).sort('Create', 'Ascend').exec();
+    const out: Contender[] = [];
+    for (const kv of range.kvs) {
+      const rest = kv.key.toString().slice(this.target.prefix.length);
+      const m = /^([xs])\/(.*)\/([0-9a-f]+)$/.exec(rest);
+      if (m) out.push({ shared: m[1] === 's', lock: m[2], holder: kv.value.toString(), lease: m[3], revision: Number(kv.create_revision) });
+    }
+    return out;
+  }
+
   /** Revokes the lease, freeing every lock of this client at once, and closes. */
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.expiry);
-    await this.lease.revoke().catch(() => {});
+    await this.lease?.revoke().catch(() => {});
     this.etcd.close();
   }
 
@@ -134,6 +155,15 @@ export class EtcdLocks extends EventEmitter {
       await watcher.cancel().catch(() => {});
     }
   }
+}
+
+export interface Contender {
+  shared: boolean;
+  lock: string;
+  holder: string;
+  lease: string;
+  /** The key's create revision: its place in line, and the fencing token of its grant. */
+  revision: number;
 }
 
 /** ELOCKBUSY from etcd, which names the holders (their keys' values). */

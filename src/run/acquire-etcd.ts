@@ -8,6 +8,7 @@ import { brief } from '../util/brief.js';
 import type { RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
 import { etcdHeld } from './held-lock.js';
+import { timeBound } from '../util/time-bound.js';
 import { busyMessage, describeAttempt, what, WAIT_SIGNALS, type Acquired, type Say } from './acquire-lock.js';
 
 /** acquireLock() on an etcd cluster: the same waits, messages and exit statuses. */
@@ -30,7 +31,7 @@ export async function acquireOnEtcd(cfg: RunConfig, say: Say): Promise<Acquired>
   for (const s of WAIT_SIGNALS) process.on(s, stop);
   const started = performance.now();
   try {
-    await Promise.race([bounded(locks.connected(), cfg.connectTimeout), stoppedNow]);
+    await Promise.race([timeBound(locks.connected(), cfg.connectTimeout, 'timed out'), stoppedNow]);
     if (stoppedBy) throw new Error('stopped');
     if (cfg.verbose) say(describeAttempt(cfg));
     const grant = await Promise.race([locks.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: cfg.wait }), stoppedNow.then(() => null)]);
@@ -53,21 +54,4 @@ export async function acquireOnEtcd(cfg: RunConfig, say: Say): Promise<Acquired>
   } finally {
     for (const s of WAIT_SIGNALS) process.off(s, stop);
   }
-}
-
-/** p, or ETIMEDOUT after ms. */
-function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
