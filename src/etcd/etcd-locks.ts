@@ -126,12 +126,16 @@ export class EtcdLocks extends EventEmitter {
     return out;
   }
 
-  /** Revokes the lease, freeing every lock of this client at once, and closes. */
+  /**
+   * Revokes the lease, freeing every lock of this client at once, and closes.
+   * A lost lease is not revoked: it is gone, or on a cluster that cannot be
+   * reached, and waiting for an answer would only delay the exit.
+   */
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.expiry);
-    await this.lease?.revoke().catch(() => {});
+    if (!this.lost) await this.lease?.revoke().catch(() => {});
     this.etcd.close();
   }
 
