@@ -59,6 +59,25 @@ test('12 runs of --shared api --max 3 --wait: never more than 3 commands alive, 
   assert.is(fs.readFileSync(log, 'utf8').trim().split('\n').length, 24);
 });
 
+test('waiters are served in arrival order, and the shared lock is a separate namespace', async () => {
+  const p = prefix();
+  const log = path.join(tmp, 'order');
+  const holder = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '--', ...HOLD]);
+  await holder.waitFor(/ready/);
+  // A shared lock of the same name is another lock: it is free.
+  assert.is((await lockdRun(target, [...p, '-s', 'job', '--', 'true'])).code, 0);
+  const waiters = [];
+  for (let i = 0; i < 4; i++) {
+    waiters.push(launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '-w', '30s', '-c', `echo ${i} >> ${log}`]));
+    // Each queued (its key put) before the next starts.
+    await until(async () => (await cluster.count(`${p[1]}x/job/`)) === i + 2, `waiter ${i} to queue`, 10_000);
+  }
+  holder.child.stdin.end();
+  assert.is((await holder.exited).code, 0);
+  for (const w of waiters) assert.is((await w.exited).code, 0, w.stderr);
+  assert.is(fs.readFileSync(log, 'utf8'), '0\n1\n2\n3\n');
+});
+
 test('lockd-run killed with SIGKILL: the next waiter gets the lock within the TTL plus a bound', async () => {
   const p = [...prefix(), '--ttl', '2s'];
   const holder = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '--', ...HOLD]);

@@ -41,7 +41,7 @@ test('exclusive: a second contender is refused at once, naming the holder; relea
     assert.is(err.code, 'ELOCKBUSY');
     assert.equal(err.holders, ['host:1:backup.sh']);
   }
-  assert.ok(await a.release('backup'));
+  assert.is(await a.release('backup'), 1);
   const second = await b.acquire('backup');
   assert.ok(second.token > first.token, 'tokens increase');
 });
@@ -78,7 +78,7 @@ test('shared with max 3: 12 contenders, never more than 3 at once, all served', 
     most = Math.max(most, alive);
     await new Promise((r) => setTimeout(r, 30));
     alive--;
-    await c.release('api', true);
+    await c.releaseShared('api');
   });
   await Promise.all(runs);
   assert.is(most, 3);
@@ -98,6 +98,34 @@ test('a wait that runs out rejects ELOCKBUSY and leaves no key behind', async ()
   await a.release('x');
   // b's key is gone: c is next, not behind b.
   assert.is((await c.acquire('x')).count, 1);
+});
+
+test('a waiter behind one that gives up still gets the lock when it is freed', async () => {
+  const [a, b, c] = [await client('a'), await client('b'), await client('c')];
+  await a.acquire('x');
+  const gaveUp = b.acquire('x', { wait: 300 }).then(() => 'granted', (err) => err.code);
+  await until(async () => (await cluster.count(`${target.prefix}x/x/`)) === 2, 'b to queue');
+  const granted = c.acquire('x', { wait: 20_000 });
+  await until(async () => (await cluster.count(`${target.prefix}x/x/`)) === 3, 'c to queue');
+  assert.is(await gaveUp, 'ELOCKBUSY');
+  await a.release('x');
+  assert.is((await granted).count, 1);
+});
+
+test('the library: a string target; what etcd cannot answer rejects with a code', async () => {
+  const c = await connectEtcd(cluster.endpoints, { name: 'lib', prefix: target.prefix, ttl: 2 });
+  open.push(c);
+  const grant = await c.acquire('pool', { shared: true, max: 2 });
+  assert.is(grant.count, 1);
+  assert.ok(Number.isInteger(grant.token) && grant.token > 0);
+  assert.equal((await c.contenders()).map((k) => [k.lock, k.shared, k.holder]), [['pool', true, 'lib']]);
+  assert.is(await c.releaseShared('pool'), 1);
+  const codes = async (p) => p.then(() => 'resolved', (err) => `${err.code}: ${err.message}`);
+  assert.is(await codes(c.release('pool')), 'ENOTHELD: Lock Release Failure: pool');
+  assert.match(await codes(c.clients()), /^EUNSUPPORTED: /);
+  assert.match(await codes(c.stats()), /^EUNSUPPORTED: /);
+  assert.match(await codes(connectEtcd('http://127.0.0.1:2379')), /^EINVAL: "http:\/\/127.0.0.1:2379" is not etcd:\/\//);
+  assert.match(await codes(connectEtcd(cluster.endpoints, { ttl: 1 })), /^EINVAL: an etcd lease TTL of 1s/);
 });
 
 test.run();

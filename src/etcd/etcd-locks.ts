@@ -10,7 +10,9 @@ import type { EtcdTarget } from './target.js';
  * each contender puts PREFIX/x/NAME/LEASE (or PREFIX/s/NAME/LEASE) on its
  * lease; for an exclusive lock the key with the lowest create revision
  * holds it, for a shared one with max N the keys with fewer than N keys
- * ahead of them. A waiter watches for a deletion ahead of it: no polling.
+ * ahead of them. A waiter watches, with no polling, the key just ahead of
+ * its own (exclusive), or for any deletion under the name (shared: any
+ * holder's release may free a slot).
  * The create revision is the fencing token. Every lock of one EtcdLocks
  * shares one lease, kept alive while the object lives: as a connection is
  * to lockd-server. Emits 'lost' (with the reason) when the lease is lost.
@@ -89,8 +91,9 @@ export class EtcdLocks extends EventEmitter {
         if (ahead.length < limit) return { count: Math.min(range.kvs.length, limit), token: Number(mine) };
         const left = deadline - performance.now();
         if (left <= 0) throw busy(name, shared, ahead.slice(0, limit));
-        // Watch for a deletion of any key ahead of ours from the revision read.
-        if (!(await this.deletionAhead(dir, BigInt(range.header.revision) + 1n, left))) {
+        // From the revision read on, so that no deletion falls between.
+        const watched = shared ? { prefix: dir } : { key: ahead[ahead.length - 1].key.toString() };
+        if (!(await this.deletion(watched, BigInt(range.header.revision) + 1n, left))) {
           throw busy(name, shared, ahead.slice(0, limit));
         }
       }
@@ -101,14 +104,33 @@ export class EtcdLocks extends EventEmitter {
     }
   }
 
-  /** Gives a lock back: resolves true, or false when this client did not hold it. */
-  async release(name: string, shared = false): Promise<boolean> {
+  /** Gives an exclusive lock back: resolves 1, or rejects ENOTHELD, as Client's release(). */
+  release(name: string): Promise<number> {
+    return this.releaseKey(name, false);
+  }
+
+  /** Gives a share back: resolves 1, or rejects ENOTHELD, as Client's releaseShared(). */
+  releaseShared(name: string): Promise<number> {
+    return this.releaseKey(name, true);
+  }
+
+  private async releaseKey(name: string, shared: boolean): Promise<number> {
     const id = `${shared ? 's' : 'x'}/${name}`;
     const key = this.keys.get(id);
-    if (key === undefined) return false;
+    if (key === undefined) throw new LockdError(`${shared ? 'Shared Lock' : 'Lock'} Release Failure: ${brief(name)}`, 'ENOTHELD');
     this.keys.delete(id);
     await this.etcd.delete().key(key).exec();
-    return true;
+    return 1;
+  }
+
+  /** lockd-server's connections have no counterpart on etcd: rejects EUNSUPPORTED. */
+  clients(): Promise<never> {
+    return Promise.reject(new LockdError('an etcd cluster has no lockd connections to list: clients() is for lockd-server', 'EUNSUPPORTED'));
+  }
+
+  /** lockd-server's counters have no counterpart on etcd: rejects EUNSUPPORTED. */
+  stats(): Promise<never> {
+    return Promise.reject(new LockdError('an etcd cluster keeps no lockd counters: stats() is for lockd-server', 'EUNSUPPORTED'));
   }
 
   /**
@@ -139,13 +161,14 @@ export class EtcdLocks extends EventEmitter {
     this.etcd.close();
   }
 
-  /** Resolves true on a deletion under dir from revision `from` on, false after ms. */
-  private async deletionAhead(dir: string, from: bigint, ms: number): Promise<boolean> {
-    const watcher = await this.etcd.watch().prefix(dir).startRevision(String(from)).create();
+  /** Resolves true on a deletion of the key (or under the prefix) from revision `from` on, false after ms. */
+  private async deletion(watched: { key: string } | { prefix: string }, from: bigint, ms: number): Promise<boolean> {
+    const builder = 'key' in watched ? this.etcd.watch().key(watched.key) : this.etcd.watch().prefix(watched.prefix);
+    const watcher = await builder.startRevision(String(from)).create();
     try {
       return await new Promise<boolean>((resolve, reject) => {
         const timer = setTimeout(() => resolve(false), ms);
-        // Any deletion under the name may have been ahead of us: look again.
+        // The caller looks again: the line may have moved on, or not far enough.
         watcher.on('delete', () => {
           clearTimeout(timer);
           resolve(true);
