@@ -168,3 +168,49 @@ ha('two of three members stopped: the command is terminated and lockd-run exits 
 });
 
 ha.run();
+
+const auth = suite('lockd-run on etcd with auth on');
+let authCluster, authDir;
+auth.before(async () => {
+  authCluster = await startEtcdCluster();
+  authDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-etcd-auth-'));
+  // As an operator would: root, and a user "job" that may use only lockd/.
+  const { Etcd3, Range } = await import('etcd3');
+  const admin = new Etcd3({ hosts: authCluster.endpoints.slice('etcd://'.length).split(',').map((h) => `http://${h}`) });
+  await admin.role('root').create().catch(() => {}); // etcd 3.4 may have it already
+  await (await admin.user('root').create('root-secret')).addRole('root');
+  await (await admin.role('lockd').create()).grant({ permission: 'Readwrite', range: Range.prefix('lockd/') });
+  await (await admin.user('job').create('job-secret')).addRole('lockd');
+  await admin.auth.authEnable();
+  admin.close();
+  fs.writeFileSync(path.join(authDir, 'good'), 'job-secret\n');
+  fs.writeFileSync(path.join(authDir, 'bad'), 'wrong\n');
+});
+auth.after(async () => {
+  await authCluster.close();
+  fs.rmSync(authDir, { recursive: true, force: true });
+});
+
+auth('the password from a file, or from the environment: the lock is taken', async () => {
+  const r = await lockdRun(authCluster.endpoints, ['--etcd-user', 'job', '--etcd-password-file', path.join(authDir, 'good'), '-l', 'x', '--', 'echo', 'ran']);
+  assert.equal([r.code, r.stdout, r.stderr], [0, 'ran\n', '']);
+  const env = { env: { LOCKD_ETCD_USER: 'job', LOCKD_ETCD_PASSWORD: 'job-secret' } };
+  const e = await lockdRun(authCluster.endpoints, ['-l', 'x', '--', 'echo', 'ran'], env);
+  assert.equal([e.code, e.stdout, e.stderr], [0, 'ran\n', '']);
+  const check = launch(LOCKD_CTL, ['-S', authCluster.endpoints, 'check', 'x'], env);
+  assert.equal(await check.exited, { code: 0, signal: null }, check.stderr);
+  const refused = launch(LOCKD_CTL, ['-S', authCluster.endpoints, 'list']);
+  assert.is((await refused.exited).code, 77, refused.stderr);
+});
+
+auth('a wrong password, no user, or a prefix the user may not use: 77 with one line', async () => {
+  const bad = await lockdRun(authCluster.endpoints, ['--etcd-user', 'job', '--etcd-password-file', path.join(authDir, 'bad'), '-l', 'x', '--', 'true']);
+  assert.equal([bad.code, bad.stderr], [77, 'lockd-run: the etcd cluster refused us: authentication failed, invalid user ID or password\n']);
+  const none = await lockdRun(authCluster.endpoints, ['-l', 'x', '--', 'true']);
+  assert.is(none.code, 77, none.stderr);
+  assert.match(none.stderr, /^lockd-run: the etcd cluster refused us: [^\n]+ \(give --etcd-user and --etcd-password-file, or LOCKD_ETCD_USER\)\n$/);
+  const other = await lockdRun(authCluster.endpoints, ['--etcd-user', 'job', '--etcd-password-file', path.join(authDir, 'good'), '--etcd-prefix', 'other/', '-l', 'x', '--', 'true']);
+  assert.equal([other.code, other.stderr], [77, 'lockd-run: the etcd cluster refused us: permission denied\n']);
+});
+
+auth.run();

@@ -3,7 +3,7 @@ import { LockdError } from '../client/errors.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
-import { connectionFailure } from '../util/server-options.js';
+import { connectionFailure, etcdFailure } from '../util/server-options.js';
 import type { CtlConfig } from './options.js';
 import { HoldersUnknown, listClients, listLocks, serverStats, showLock, type LockView } from './view.js';
 import { cell, clientsTable, lockDetail, locksTable, statsTable } from './format.js';
@@ -86,8 +86,7 @@ async function etcdCtl(cfg: CtlConfig, write: (text: string) => void): Promise<n
       }
     }
   } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`cannot reach the etcd cluster at ${cfg.server}: ${String((err as Error).message).split('\n')[0]}`, EXIT.UNAVAILABLE);
+    throw etcdFailure(err as Error, cfg);
   } finally {
     await locks.disconnect();
   }

@@ -3,6 +3,7 @@ import type { Etcd3, Lease, IKeyValue } from 'etcd3';
 import { LockdError } from '../client/errors.js';
 import type { AcquireOptions, Grant } from '../client/client.js';
 import { brief } from '../util/brief.js';
+import { etcdError } from './errors.js';
 import type { EtcdTarget } from './target.js';
 
 /**
@@ -65,7 +66,7 @@ export class EtcdLocks extends EventEmitter {
 
   /** Resolves once the lease is granted: the cluster answers. */
   async connected(): Promise<void> {
-    await this.leaseId();
+    await this.leaseId().catch(async (err) => Promise.reject(await etcdError(err)));
   }
 
   setName(name: string): void {
@@ -78,6 +79,7 @@ export class EtcdLocks extends EventEmitter {
     const id = `${shared ? 's' : 'x'}/${name}`;
     if (this.keys.has(id)) throw new LockdError(`this client holds or waits for ${id} already`, 'EINVAL');
     const dir = `${this.target.prefix}${id}/`;
+    await this.connected();
     const key = `${dir}${await this.leaseId()}`;
     this.keys.set(id, key);
     try {
@@ -100,7 +102,7 @@ export class EtcdLocks extends EventEmitter {
     } catch (err) {
       this.keys.delete(id);
       await this.etcd.delete().key(key).exec().catch(() => {});
-      throw err;
+      throw await etcdError(err);
     }
   }
 
@@ -138,7 +140,8 @@ export class EtcdLocks extends EventEmitter {
    * or shared), the holder's name, its lease and its create revision.
    */
   async contenders(): Promise<Contender[]> {
-    const range = await this.etcd.getAll().prefix(this.target.prefix).sort('Create', 'Ascend').exec();
+    const range = await this.etcd.getAll().prefix(this.target.prefix).sort('Create', 'Ascend').exec()
+      .catch(async (err) => Promise.reject(await etcdError(err)));
     const out: Contender[] = [];
     for (const kv of range.kvs) {
       const rest = kv.key.toString().slice(this.target.prefix.length);

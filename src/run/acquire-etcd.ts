@@ -1,10 +1,8 @@
 import { connectEtcd } from '../etcd/connect.js';
 import { LockBusyError } from '../etcd/etcd-locks.js';
-import type { LockdError } from '../client/errors.js';
-import { CliError } from '../util/cli-errors.js';
+import { etcdFailure } from '../util/server-options.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
-import { brief } from '../util/brief.js';
 import type { RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
 import { etcdHeld } from './held-lock.js';
@@ -49,8 +47,7 @@ export async function acquireOnEtcd(cfg: RunConfig, say: Say): Promise<Acquired>
       if (!cfg.quiet) say(busyMessage(cfg, err.holders, performance.now() - started));
       return { kind: 'exit', status: cfg.conflictExitCode };
     }
-    const why = (err as LockdError).code === 'ETIMEDOUT' ? `no answer within ${formatDuration(cfg.connectTimeout)}` : brief(String((err as Error).message).split('\n')[0]);
-    throw new CliError(`cannot reach the etcd cluster at ${cfg.server}: ${why}`, EXIT.UNAVAILABLE);
+    throw etcdFailure(err as Error, cfg);
   } finally {
     for (const s of WAIT_SIGNALS) process.off(s, stop);
   }

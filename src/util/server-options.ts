@@ -2,6 +2,7 @@ import { parseEndpoint, type Endpoint } from './address.js';
 import { CliError } from './cli-errors.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration } from './duration.js';
+import { brief } from './brief.js';
 import { durationOption } from './option-values.js';
 import { readPem, readToken } from './secret-files.js';
 import type { OptionSpec } from './command-line.js';
@@ -127,6 +128,17 @@ export function connectionFailure(e: LockdError, cfg: ServerConfig, handshakeDon
     default:
       return null;
   }
+}
+
+/** The CliError for an etcd cluster that cannot be reached, or that refuses us (EAUTH). */
+export function etcdFailure(err: Error, cfg: ServerConfig): CliError {
+  if (err instanceof CliError) return err;
+  const e = err as LockdError;
+  if (e.code === 'EAUTH') {
+    return new CliError(`${e.message}${cfg.etcd?.user === undefined ? ' (give --etcd-user and --etcd-password-file, or LOCKD_ETCD_USER)' : ''}`, EXIT.NOPERM);
+  }
+  const why = e.code === 'ETIMEDOUT' ? `no answer within ${formatDuration(cfg.connectTimeout)}` : brief(String(err.message).split('\n')[0]);
+  return new CliError(`cannot reach the etcd cluster at ${cfg.server}: ${why}`, EXIT.UNAVAILABLE);
 }
 
 function reason(err: LockdError): string {
