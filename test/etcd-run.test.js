@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEtcdCluster } from './helpers/etcd-cluster.js';
 import { until } from './helpers/server.js';
+import { makeCerts } from './helpers/certs.js';
 import { launch, lockdRun, nodeCommand, LOCKD_CTL, LOCKD_RUN } from './helpers/run.js';
 
 /** A command that prints "ready" and waits until its stdin closes. */
@@ -214,3 +215,27 @@ auth('a wrong password, no user, or a prefix the user may not use: 77 with one l
 });
 
 auth.run();
+
+const tls = suite('lockd-run on etcd over TLS');
+let tlsCluster, certs;
+tls.before(async () => {
+  certs = makeCerts();
+  tlsCluster = await startEtcdCluster({ tls: { certFile: certs.f('server.pem'), keyFile: certs.f('server.key') } });
+});
+tls.after(async () => {
+  await tlsCluster?.close();
+  certs?.remove();
+});
+
+tls('etcds:// with --tls-ca: the lock is taken; without the CA: 69 with one line', async () => {
+  const r = await lockdRun(tlsCluster.tlsEndpoints, ['--tls-ca', certs.f('ca.pem'), '-l', 'x', '--', 'echo', 'ran']);
+  assert.equal([r.code, r.stdout, r.stderr], [0, 'ran\n', '']);
+  const untrusting = await lockdRun(tlsCluster.tlsEndpoints, ['--connect-timeout', '2s', '-l', 'x', '--', 'true']);
+  assert.is(untrusting.code, 69);
+  assert.match(untrusting.stderr, /^lockd-run: cannot reach the etcd cluster at etcds:\/\/[^\n]+\n$/);
+  // TLS options on a plain etcd:// target are a mistake, said as such.
+  const plain = await lockdRun(tlsCluster.endpoints, ['--tls-ca', certs.f('ca.pem'), '-l', 'x', '--', 'true']);
+  assert.equal([plain.code, plain.stderr], [64, 'lockd-run: TLS with etcd: use etcds://\n']);
+});
+
+tls.run();

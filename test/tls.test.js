@@ -1,38 +1,14 @@
 // TLS on the TCP listener: server certificates, client certificates, lockds://.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import net from 'node:net';
 import { connect, LockdError } from '../dist/index.js';
 import { start, until } from './helpers/server.js';
 import { lockdRun } from './helpers/run.js';
+import { makeCerts, opensslMissing } from './helpers/certs.js';
 
 const test = suite('tls');
-let dir = null;
-let reason = null;
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' });
-} catch {
-  reason = 'openssl not installed';
-}
-
-/** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, all made here. */
-function makeCerts() {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-tls-'));
-  const f = (name) => path.join(dir, name);
-  const ssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe', cwd: dir });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=lockd test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
-  for (const [who, ext] of [['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], ['client', 'extendedKeyUsage=clientAuth']]) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=lockd ${who}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
-    fs.writeFileSync(f(`${who}.ext`), `${ext}\n`);
-    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f(`${who}.ext`), '-out', f(`${who}.pem`));
-  }
-  const read = (name) => fs.readFileSync(f(name));
-  return { ca: read('ca.pem'), cert: read('server.pem'), key: read('server.key'), clientCert: read('client.pem'), clientKey: read('client.key'), f };
-}
+const reason = opensslMissing();
 
 if (reason) {
   test(`skipped: ${reason}`, () => console.log(`  tls tests skipped: ${reason}`));
@@ -130,7 +106,7 @@ if (reason) {
     await server.destroy();
   });
 
-  test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  test.after(() => certs.remove());
 }
 
 test.run();

@@ -15,6 +15,10 @@ export class CliError extends Error {
  * status; anything else is a bug, shown in full, and exit status 70.
  */
 export function runMain(program: string, main: () => Promise<number | void>): void {
+  // A dependency's deprecation warning (gRPC names an IP address as the TLS
+  // server name, for one) means nothing to the command's user, and would
+  // break the promise of one line on stderr.
+  process.noDeprecation = true;
   main().then(
     (code) => {
       if (typeof code === 'number') process.exitCode = code;

@@ -22,22 +22,27 @@ async function freePorts(n) {
 /**
  * Starts the members and resolves once the cluster has a leader and answers.
  * The result: { endpoints: 'etcd://127.0.0.1:P,...', members: [{ name, clientPort, proc }], stop(i), start(i), leader(), close() }.
+ * With tls: { certFile, keyFile }, each member also serves clients over TLS,
+ * at tlsEndpoints ('etcds://...'); this helper keeps to the plain ports.
  */
-export async function startEtcdCluster({ size = 3 } = {}) {
+export async function startEtcdCluster({ size = 3, tls = null } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-etcd-'));
-  const ports = await freePorts(size * 2);
+  const ports = await freePorts(size * 3);
   const members = Array.from({ length: size }, (_, i) => ({
     name: `m${i}`,
-    clientPort: ports[2 * i],
-    peerPort: ports[2 * i + 1],
+    clientPort: ports[3 * i],
+    peerPort: ports[3 * i + 1],
+    tlsPort: ports[3 * i + 2],
     proc: null,
   }));
+  const clientUrls = (m) => [`http://127.0.0.1:${m.clientPort}`, ...(tls ? [`https://127.0.0.1:${m.tlsPort}`] : [])].join(',');
   const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
   const args = (m, state) => [
     '--name', m.name,
     '--data-dir', path.join(dir, m.name),
-    '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
-    '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+    '--listen-client-urls', clientUrls(m),
+    '--advertise-client-urls', clientUrls(m),
+    ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile] : []),
     '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
     '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
     '--initial-cluster', initial,
@@ -58,6 +63,7 @@ export async function startEtcdCluster({ size = 3 } = {}) {
     dir,
     members,
     endpoints: `etcd://${members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')}`,
+    tlsEndpoints: tls ? `etcds://${members.map((m) => `127.0.0.1:${m.tlsPort}`).join(',')}` : null,
     /** Kills member i (SIGKILL: a host that dies). */
     async stop(i, signal = 'SIGKILL') {
       const m = members[i];
