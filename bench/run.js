@@ -23,9 +23,10 @@ const SECONDS = opt('--seconds', SMOKE ? 0.3 : 2);
 const HOLD = opt('--connections', SMOKE ? 500 : 10_000);
 const STARTS = opt('--starts', SMOKE ? 3 : 32);
 const HANDOFFS = opt('--handoffs', SMOKE ? 50 : 1000);
+const ETCD_CYCLES = opt('--etcd-cycles', SMOKE ? 20 : 500);
 // --metrics: lockd-server serves Prometheus metrics (on a free port) throughout, to show they cost the lock path nothing.
 const METRICS = args.includes('--metrics');
-// --only c1,hold: just those scenarios (c50, c50p16, c1, reads, hold, startup, handoff), for working on one.
+// --only c1,hold: just those scenarios (c50, c50p16, c1, reads, hold, startup, handoff, etcd), for working on one.
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 const wanted = (name) => !ONLY || ONLY.includes(name);
 const OUT = path.join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -283,6 +284,69 @@ async function handoff(lockdPort, redisPort) {
   return { handoff_ms: median(lat), redis_ping_rtt_ms: median(rtt) };
 }
 
+/**
+ * The price of surviving a host: a three-member etcd cluster on loopback (as
+ * the tests start it) against lockd-server, for the acquire+release cycle
+ * through the client library, one at a time, and for lockd-run's start-up.
+ * The sides alternate in blocks, and each ratio is the median of the
+ * blocks' own ratios.
+ */
+async function etcdPrice(server) {
+  const { startEtcdCluster } = await import('../test/helpers/etcd-cluster.js');
+  const { connect, connectEtcd } = await import('../dist/index.js');
+  const cluster = await startEtcdCluster();
+  try {
+    const onEtcd = await connectEtcd(cluster.endpoints, { name: 'bench', prefix: 'bench/' });
+    const onServer = connect(`127.0.0.1:${server.port}`);
+    const sides = {
+      server: { take: () => onServer.acquire('cycle'), give: () => onServer.release('cycle') },
+      etcd: { take: () => onEtcd.acquire('cycle'), give: () => onEtcd.release('cycle') },
+    };
+    const block = async ({ take, give }, n) => {
+      const t = performance.now();
+      for (let i = 0; i < n; i++) {
+        await take();
+        await give();
+      }
+      return (performance.now() - t) / n;
+    };
+    const BLOCKS = SMOKE ? 2 : 10;
+    const per = Math.max(1, Math.round(ETCD_CYCLES / BLOCKS));
+    await block(sides.server, per);
+    await block(sides.etcd, per); // warm-up, not counted
+    const cycle = { server: [], etcd: [] };
+    for (let i = 0; i < BLOCKS; i++) {
+      for (const side of i % 2 ? ['etcd', 'server'] : ['server', 'etcd']) cycle[side].push(await block(sides[side], per));
+    }
+    await Promise.all([onEtcd.disconnect(), onServer.disconnect()]);
+
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const run = (target) => new Promise((resolve, reject) => {
+      const t = performance.now();
+      spawn(process.execPath, [path.join(ROOT, 'bin', 'lockd-run'), '-S', target, '--lock', 'x', '--', 'true'], { env, stdio: 'ignore' })
+        .on('exit', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`lockd-run -S ${target} exited ${code}`))));
+    });
+    const targets = { server: `127.0.0.1:${server.port}`, etcd: cluster.endpoints };
+    const start = { server: [], etcd: [] };
+    const STARTS_ETCD = Math.max(2, Math.round(STARTS / 2));
+    for (let i = -1; i < STARTS_ETCD; i++) {
+      for (const side of i % 2 ? ['etcd', 'server'] : ['server', 'etcd']) {
+        const ms = await run(targets[side]);
+        if (i >= 0) start[side].push(ms);
+      }
+    }
+    const ratio = (a, b) => median(a.map((x, i) => x / b[i]));
+    return {
+      cycle_ms: { server: median(cycle.server), etcd: median(cycle.etcd) }, cycle_ratio: ratio(cycle.etcd, cycle.server),
+      startup_ms: { server: median(start.server), etcd: median(start.etcd) }, startup_ratio: ratio(start.etcd, start.server),
+      raw: { cycle, start },
+    };
+  } finally {
+    await cluster.close();
+  }
+}
+
 const fmt = (x, d = 2) => x.toFixed(d);
 
 async function main() {
@@ -324,6 +388,10 @@ async function main() {
       step('hand-off');
       results.handoff = await handoff(servers.lockd.port, servers.redis.port);
     }
+    if (wanted('etcd')) {
+      step('etcd cluster against lockd-server');
+      results.etcd = await etcdPrice(servers.lockd);
+    }
   } finally {
     for (const s of Object.values(servers)) s.proc.kill();
   }
@@ -350,6 +418,11 @@ async function main() {
   if (results.handoff) {
     rows.push(['hand-off to a queued waiter', `${fmt(results.handoff.handoff_ms, 3)} ms vs redis PING rtt ${fmt(results.handoff.redis_ping_rtt_ms, 3)} ms`,
       fmt(results.handoff.handoff_ms / results.handoff.redis_ping_rtt_ms), '<= 2 ms', '']);
+  }
+  const e = results.etcd;
+  if (e) {
+    rows.push(['etcd: acquire+release, 1 at a time', `${fmt(e.cycle_ms.etcd, 3)} vs lockd-server ${fmt(e.cycle_ms.server, 3)} ms`, fmt(e.cycle_ratio, 1), '(the price)', '']);
+    rows.push(['etcd: lockd-run --lock x -- true', `${fmt(e.startup_ms.etcd, 1)} vs lockd-server ${fmt(e.startup_ms.server, 1)} ms`, fmt(e.startup_ratio), '(the price)', '']);
   }
   const head = ['scenario', 'lockd vs reference', 'ratio', 'target', 'loadgen CPU (lockd / reference runs)'];
   const widths = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));

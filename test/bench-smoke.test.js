@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const missing = ['redis-server', 'cc'].filter((tool) => {
+const missing = ['redis-server', 'cc', 'etcd'].filter((tool) => {
   try {
     execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     return false;
@@ -27,7 +27,7 @@ if (missing.length) {
       );
     });
     assert.is(code, 0, stderr);
-    for (const row of ['50 conns, 1 in flight', '16 in flight', '1 connection', 'direct reads vs data events', 'KB/conn', 'locks freed', 'lockd-run --lock x -- true', 'hand-off']) {
+    for (const row of ['50 conns, 1 in flight', '16 in flight', '1 connection', 'direct reads vs data events', 'KB/conn', 'locks freed', 'lockd-run --lock x -- true', 'hand-off', 'etcd: acquire+release', 'etcd: lockd-run']) {
       assert.ok(stdout.includes(row), `row "${row}" in:\n${stdout}`);
     }
     assert.match(stdout, /raw figures: .*\.json/);
