@@ -79,6 +79,22 @@ test('waiters are served in arrival order, and the shared lock is a separate nam
   assert.is(fs.readFileSync(log, 'utf8'), '0\n1\n2\n3\n');
 });
 
+test('a shared lock: the environment says so; TERM is forwarded and the lock kept until the command exits', async () => {
+  const p = prefix();
+  // On TERM it finishes when told to (its stdin closes): meanwhile the lock must still be held.
+  const script = `process.on('SIGTERM', () => { console.log('got TERM'); process.stdin.on('end', () => process.exit(7)).resume(); }); setInterval(() => {}, 1000);
+    console.log('ready', process.env.LOCKD_MODE, process.env.LOCKD_COUNT, process.env.LOCKD_MAX);`;
+  const holder = launch(LOCKD_RUN, ['-S', target, ...p, '-s', 'pool', '-m', '1', '--', ...nodeCommand(script)]);
+  await holder.waitFor(/ready/);
+  assert.is(holder.stdout, 'ready shared 1 1\n');
+  holder.child.kill('SIGTERM');
+  await holder.waitFor(/got TERM/);
+  const busy = await lockdRun(target, [...p, '-s', 'pool', '-m', '1', '--', 'true']);
+  assert.is(busy.code, 75, 'still held while the command finishes');
+  holder.child.stdin.end();
+  assert.equal(await holder.exited, { code: 7, signal: null });
+});
+
 test('lockd-run killed with SIGKILL: the next waiter gets the lock within the TTL plus a bound', async () => {
   const p = [...prefix(), '--ttl', '2s'];
   const holder = launch(LOCKD_RUN, ['-S', target, ...p, '-l', 'job', '--', ...HOLD]);

@@ -112,6 +112,20 @@ test('a waiter behind one that gives up still gets the lock when it is freed', a
   assert.is((await granted).count, 1);
 });
 
+test('different maximums for one name: each counts the keys ahead against its own', async () => {
+  const [a, b, c, d] = [await client('a'), await client('b'), await client('c'), await client('d')];
+  await a.acquire('pool', { shared: true, max: 2 });
+  await b.acquire('pool', { shared: true, max: 2 });
+  // Two ahead: under c's maximum of 3, over d's of 1.
+  assert.is((await c.acquire('pool', { shared: true, max: 3 })).count, 3);
+  const refused = await d.acquire('pool', { shared: true, max: 1 }).then(() => null, (err) => err);
+  assert.is(refused.code, 'ELOCKBUSY');
+  assert.equal(refused.holders, ['a']);
+  // Holders never exceed the largest maximum in use: a fourth with max 3 waits.
+  const fourth = await d.acquire('pool', { shared: true, max: 3 }).then(() => null, (err) => err.code);
+  assert.is(fourth, 'ELOCKBUSY');
+});
+
 test('the library: a string target; what etcd cannot answer rejects with a code', async () => {
   const c = await connectEtcd(cluster.endpoints, { name: 'lib', prefix: target.prefix, ttl: 2 });
   open.push(c);
