@@ -4,12 +4,12 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '../dist/index.js';
 import { start, until } from './helpers/server.js';
 import { Raw } from './helpers/raw.js';
+import { freePorts } from './helpers/ports.js';
 
 /** The value of one sample in the text format, or undefined. */
 function sample(text, series) {
@@ -116,14 +116,6 @@ test.run();
 
 const prom = suite('scraped by a real Prometheus');
 
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 prom('Prometheus scrapes lockd-server; its query API shows the held locks and waiters the test made', async () => {
   const server = await start({ metrics: { host: '127.0.0.1', port: 0 } });
   const addr = `127.0.0.1:${server.tcp.port}`;
@@ -137,7 +129,7 @@ prom('Prometheus scrapes lockd-server; its query API shows the held locks and wa
     `      - targets: ['127.0.0.1:${server.metrics.port}']`,
     '',
   ].join('\n'));
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const proc = spawn('prometheus', [
     `--config.file=${path.join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${path.join(dir, 'data')}`,

@@ -56,27 +56,15 @@ async function main(): Promise<number | void> {
     warn: logWarning,
   };
   if (opts.tcp !== undefined) {
-    let e;
-    try {
-      e = parseEndpoint(String(opts.tcp), '');
-    } catch (err) {
-      throw new CliError(`--tcp: ${(err as Error).message}`);
-    }
-    if ('path' in e) throw new CliError('--tcp takes [host:]port; use --unix for a socket path');
-    if (e.tls) throw new CliError('--tcp takes [host:]port; for TLS give --tls-cert and --tls-key');
+    const e = hostPortOption(opts.tcp, '--tcp', '--tcp takes [host:]port; use --unix for a socket path, --tls-cert and --tls-key for TLS');
     listenOptions.port = e.port;
     if (e.host !== '') listenOptions.host = e.host;
   }
   if (opts.unix !== undefined) listenOptions.unix = String(opts.unix);
   if (opts.metrics !== undefined) {
-    let e;
-    try {
-      e = parseEndpoint(String(opts.metrics), '');
-    } catch (err) {
-      throw new CliError(`--metrics: ${(err as Error).message}`);
-    }
+    const e = hostPortOption(opts.metrics, '--metrics', '--metrics takes HOST:PORT, such as 127.0.0.1:9100');
     // Only where it is told: a host must be given, not all interfaces by default.
-    if ('path' in e || e.tls || e.host === '') throw new CliError('--metrics takes HOST:PORT, such as 127.0.0.1:9100');
+    if (e.host === '') throw new CliError('--metrics takes HOST:PORT, such as 127.0.0.1:9100');
     listenOptions.metrics = { host: e.host, port: e.port };
   }
   const limits: Partial<Limits> = {};
@@ -168,3 +156,15 @@ function isLoopback(host: string): boolean {
 }
 
 runMain('lockd-server', main);
+
+/** A [host:]port option's value (host '' when only a port is given); no socket path, no lockds://. */
+function hostPortOption(value: string | true, option: string, usage: string): { host: string; port: number } {
+  let e;
+  try {
+    e = parseEndpoint(String(value), '');
+  } catch (err) {
+    throw new CliError(`${option}: ${(err as Error).message}`);
+  }
+  if ('path' in e || e.tls) throw new CliError(usage);
+  return { host: e.host, port: e.port };
+}

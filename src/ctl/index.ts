@@ -5,7 +5,7 @@ import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
 import { connectionFailure, etcdFailure } from '../util/server-options.js';
 import type { CtlConfig } from './options.js';
-import { HoldersUnknown, listClients, listLocks, serverStats, showLock, type LockView } from './view.js';
+import { findLock, HoldersUnknown, listClients, listLocks, serverStats, showLock, type Listing, type LockView } from './view.js';
 import { cell, clientsTable, lockDetail, locksTable, statsTable } from './format.js';
 import { connectEtcd } from '../etcd/connect.js';
 import { etcdLocks } from './etcd-view.js';
@@ -34,19 +34,9 @@ export async function lockdCtl(cfg: CtlConfig, write = (text: string) => void pr
 async function run(cfg: CtlConfig, client: Client, write: (text: string) => void): Promise<number> {
   const json = (value: unknown) => write(`${JSON.stringify(value, null, 2)}\n`);
   switch (cfg.command) {
-    case 'list': {
-      const { records, omitted } = await listLocks(client, cfg.name);
-      if (cfg.json) json(records);
-      else write(locksTable(records));
-      warnOmitted(omitted, 'locks');
-      return EXIT.OK;
-    }
-    case 'show': {
-      const lock = await showLock(client, cfg.name, cfg.shared);
-      if (cfg.json) json(lock);
-      else write(lock ? lockDetail(lock) : `${what(cfg)} is free\n`);
-      return EXIT.OK;
-    }
+    case 'list':
+    case 'show':
+      return listOrShow(cfg, (prefix) => listLocks(client, prefix), write);
     case 'check':
       return check(cfg, client, write);
     case 'clients': {
@@ -65,26 +55,33 @@ async function run(cfg: CtlConfig, client: Client, write: (text: string) => void
   }
 }
 
+/** list and show, from whichever listing the target gives. */
+async function listOrShow(cfg: CtlConfig, list: (prefix: string) => Promise<Listing<LockView>>, write: (text: string) => void): Promise<number> {
+  const json = (value: unknown) => write(`${JSON.stringify(value, null, 2)}\n`);
+  const { records, omitted } = await list(cfg.name);
+  if (cfg.command === 'list') {
+    if (cfg.json) json(records);
+    else write(locksTable(records));
+    warnOmitted(omitted, 'locks');
+    return EXIT.OK;
+  }
+  const lock = findLock(records, cfg.name, cfg.shared);
+  if (cfg.json) json(lock);
+  else write(lock ? lockDetail(lock) : `${what(cfg)} is free\n`);
+  return EXIT.OK;
+}
+
 /** list, show and check on an etcd cluster, read from the contenders' keys. */
 async function etcdCtl(cfg: CtlConfig, write: (text: string) => void): Promise<number> {
   const etcd = cfg.etcd!;
   const locks = await connectEtcd(etcd, { user: etcd.user, password: etcd.password, connect: cfg.connectTimeout, tls: cfg.tls as never });
+  const list = (prefix: string) => timeBound(etcdLocks(locks, prefix), cfg.connectTimeout, `no answer within ${formatDuration(cfg.connectTimeout)}`);
   try {
-    const listing = await timeBound(etcdLocks(locks, cfg.name), cfg.connectTimeout, `no answer within ${formatDuration(cfg.connectTimeout)}`);
-    const lock = listing.records.find((l) => l.name === cfg.name && l.shared === cfg.shared) ?? null;
-    switch (cfg.command) {
-      case 'list':
-        write(cfg.json ? `${JSON.stringify(listing.records, null, 2)}\n` : locksTable(listing.records));
-        return EXIT.OK;
-      case 'show':
-        write(cfg.json ? `${JSON.stringify(lock, null, 2)}\n` : lock ? lockDetail(lock) : `${what(cfg)} is free\n`);
-        return EXIT.OK;
-      default: {
-        if (!lock) return EXIT.OK;
-        if (!cfg.quiet) write(`${what(cfg)} is held by ${lock.holders.map((h) => cell(h.name)).join(', ')}\n`);
-        return HELD;
-      }
-    }
+    if (cfg.command !== 'check') return await listOrShow(cfg, list, write);
+    const lock = findLock((await list(cfg.name)).records, cfg.name, cfg.shared);
+    if (!lock) return EXIT.OK;
+    if (!cfg.quiet) write(heldBy(cfg, lock));
+    return HELD;
   } catch (err) {
     throw etcdFailure(err as Error, cfg);
   } finally {
@@ -104,10 +101,16 @@ async function check(cfg: CtlConfig, client: Client, write: (text: string) => vo
     // Dump or registry off: held, by someone it will not say.
     if (!(err instanceof HoldersUnknown) && (err as LockdError).code !== 'EDISABLED') throw err;
   }
-  const by = lock?.holders.map((h) => `${cell(h.name)}${h.age === null ? '' : ` for ${formatDuration(h.age)}`}`).join(', ');
-  write(`${what(cfg)} is held${by ? ` by ${by}` : ''}\n`);
+  write(heldBy(cfg, lock));
   return HELD;
 }
+
+/** check's line for a held lock: by whom, and for how long, as far as the target knows. */
+function heldBy(cfg: CtlConfig, lock: LockView | null): string {
+  const by = lock?.holders.map((h) => `${cell(h.name)}${h.age === null ? '' : ` for ${formatDuration(h.age)}`}`).join(', ');
+  return `${what(cfg)} is held${by ? ` by ${by}` : ''}\n`;
+}
+
 
 /** The server cuts a reply at 4 MiB: say so, on stderr, so that stdout stays what a script parses. */
 function warnOmitted(omitted: number, what: string): void {

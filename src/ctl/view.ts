@@ -68,7 +68,12 @@ export async function listLocks(client: Client, prefix = ''): Promise<Listing<Lo
 
 /** One lock (exclusive, or shared), or null when nobody holds it. */
 export async function showLock(client: Client, name: string, shared: boolean): Promise<LockView | null> {
-  return (await listLocks(client, name)).records.find((lock) => lock.name === name && lock.shared === shared) ?? null;
+  return findLock((await listLocks(client, name)).records, name, shared);
+}
+
+/** The lock of that name and mode in a listing, or null. */
+export function findLock(records: LockView[], name: string, shared: boolean): LockView | null {
+  return records.find((lock) => lock.name === name && lock.shared === shared) ?? null;
 }
 
 /** Live connections; from an old server only those that registered a name. */

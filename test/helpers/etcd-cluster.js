@@ -3,21 +3,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-
-/** Free loopback ports: listened on by us, then let go. */
-async function freePorts(n) {
-  const servers = await Promise.all(Array.from({ length: n }, async () => {
-    const s = net.createServer().listen(0, '127.0.0.1');
-    await once(s, 'listening');
-    return s;
-  }));
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+import { freePorts } from './ports.js';
 
 /**
  * Starts the members and resolves once the cluster has a leader and answers.
