@@ -151,12 +151,6 @@ async function main(): Promise<number | void> {
   return EXIT.OK;
 }
 
-function isLoopback(host: string): boolean {
-  return host === '::1' || host.startsWith('127.') || host === 'localhost' || host === '::ffff:127.0.0.1';
-}
-
-runMain('lockd-server', main);
-
 /** A [host:]port option's value (host '' when only a port is given); no socket path, no lockds://. */
 function hostPortOption(value: string | true, option: string, usage: string): { host: string; port: number } {
   let e;
@@ -168,3 +162,9 @@ function hostPortOption(value: string | true, option: string, usage: string): { 
   if ('path' in e || e.tls) throw new CliError(usage);
   return { host: e.host, port: e.port };
 }
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || host.startsWith('127.') || host === 'localhost' || host === '::ffff:127.0.0.1';
+}
+
+runMain('lockd-server', main);

@@ -111,7 +111,6 @@ function heldBy(cfg: CtlConfig, lock: LockView | null): string {
   return `${what(cfg)} is held${by ? ` by ${by}` : ''}\n`;
 }
 
-
 /** The server cuts a reply at 4 MiB: say so, on stderr, so that stdout stays what a script parses. */
 function warnOmitted(omitted: number, what: string): void {
   if (omitted > 0) process.stderr.write(`lockd-ctl: ${omitted} more ${what} not shown: the server's reply stops at 4 MiB (give a PREFIX)\n`);

@@ -66,7 +66,12 @@ export class EtcdLocks extends EventEmitter {
 
   /** Resolves once the lease is granted: the cluster answers. */
   async connected(): Promise<void> {
-    await this.leaseId().catch(async (err) => Promise.reject(await etcdError(err)));
+    await this.grantedLease();
+  }
+
+  /** The lease id, with etcd's refusals as EAUTH. */
+  private grantedLease(): Promise<string> {
+    return this.leaseId().catch(async (err) => Promise.reject(await etcdError(err)));
   }
 
   setName(name: string): void {
@@ -79,8 +84,7 @@ export class EtcdLocks extends EventEmitter {
     const id = `${shared ? 's' : 'x'}/${name}`;
     if (this.keys.has(id)) throw new LockdError(`this client holds or waits for ${id} already`, 'EINVAL');
     const dir = `${this.target.prefix}${id}/`;
-    await this.connected();
-    const key = `${dir}${await this.leaseId()}`;
+    const key = `${dir}${await this.grantedLease()}`;
     this.keys.set(id, key);
     try {
       const put = await this.lease!.put(key).value(this.holderName).exec();
