@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
-import { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type Limits } from '../server/listen.js';
+import { listen, DEFAULT_PORT, DEFAULT_LIMITS, DEFAULT_RECLAIM_GRACE, type ListenOptions, type Limits } from '../server/listen.js';
 import { durationOption, sizeOption, wholeOption } from '../util/option-values.js';
 import { readToken, readPem } from '../util/secret-files.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
 import { GLOCKD_READ_SIZE } from '../protocol/old-servers.js';
 import { connectionsAllowed, openFileLimit } from '../server/fd-limit.js';
 import { CliError, runMain } from '../util/cli-errors.js';
+import { formatDuration } from '../util/duration.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
 
@@ -34,6 +35,8 @@ const COMMAND_LINE: CommandLineSpec = {
     { flags: '--line-timeout <duration>', description: `Close a connection whose request line takes longer to arrive (default: ${DEFAULT_LIMITS.lineTimeout / 1000}s)` },
     { flags: '--write-timeout <duration>', description: `Close a connection that leaves its replies unread this long (default: ${DEFAULT_LIMITS.writeTimeout / 1000}s)` },
     { flags: '--keepalive <duration>', description: `Idle time before TCP keepalive probes a client (default: ${DEFAULT_LIMITS.keepAlive / 1000}s; then 10 probes 1s apart)` },
+    { flags: '--state-dir <path>', description: 'Keep the held locks here across a planned restart (SIGTERM, SIGINT) for their holders to reclaim (env STATE_DIRECTORY, which systemd sets; default: none)' },
+    { flags: '--reclaim-grace <duration>', description: `How long locks kept across a restart wait to be reclaimed before they are freed (default: ${DEFAULT_RECLAIM_GRACE / 1000}s)` },
     { flags: '--metrics <host:port>', description: 'Serve Prometheus metrics at http://HOST:PORT/metrics and a health check at /healthz (default: off)' },
     { flags: '-v, --verbose', description: 'Log connections, grants, waits, releases, orphans and unknown commands to stdout' },
   ],
@@ -92,6 +95,13 @@ async function main(): Promise<number | void> {
     limits.maxConnections = allowed;
   }
   listenOptions.limits = limits;
+  // systemd's StateDirectory= sets STATE_DIRECTORY (several paths are separated by colons: the first is ours).
+  const stateDir = opts.stateDir !== undefined ? String(opts.stateDir) : process.env.STATE_DIRECTORY?.split(':')[0] || undefined;
+  if (stateDir !== undefined) listenOptions.stateDir = stateDir;
+  if (opts.reclaimGrace !== undefined) {
+    if (stateDir === undefined) throw new CliError('--reclaim-grace goes with --state-dir');
+    listenOptions.reclaimGrace = durationOption(opts.reclaimGrace, '--reclaim-grace');
+  }
   if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.tlsCa !== undefined) {
     if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new CliError('TLS needs both --tls-cert and --tls-key');
@@ -115,6 +125,9 @@ async function main(): Promise<number | void> {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const where = e.port !== undefined ? describeEndpoint({ host: e.address ?? '*', port: e.port }) : e.address;
     const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    if (e.syscall !== 'listen' && e.syscall !== 'bind' && stateDir !== undefined && e.path !== undefined) {
+      throw new CliError(`cannot use --state-dir ${stateDir}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`, EXIT.OSERR);
+    }
     throw new CliError(`cannot listen${where ? ` on ${where}` : ''}: ${why}`, EXIT.OSERR);
   }
 
@@ -138,15 +151,19 @@ async function main(): Promise<number | void> {
       logEvent(`${signal}: shutting down, closing ${server.connections} connection(s)`);
       resolve();
     };
+    // A second signal while the clients are told does not cut the telling short: it is bounded anyway.
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   // Always, so that a port chosen with 0 is known.
   const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
   const metrics = server.metrics ? `; metrics on http://${describeEndpoint(server.metrics)}/metrics` : '';
-  logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}${metrics}`);
+  const reserved = server.reserved > 0 ? `; ${server.reserved} lock(s) kept from the planned restart, for ${formatDuration(listenOptions.reclaimGrace ?? DEFAULT_RECLAIM_GRACE)} at most` : '';
+  logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}${metrics}${reserved}`);
   await stopped;
-  await server.destroy();
+  const done = await server.shutdown();
+  if (done.failed !== null) logWarning(`cannot write the state file in ${stateDir}: ${done.failed}; the locks held are not kept`);
+  else if (stateDir !== undefined) logEvent(`kept ${done.locks} lock(s) of ${done.told} connection(s) in ${stateDir} for reclaim`);
   if (pidFile) fs.rmSync(pidFile, { force: true });
   return EXIT.OK;
 }

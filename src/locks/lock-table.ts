@@ -11,6 +11,11 @@ export class Owner {
   readonly held = new LinkedList<Held>();
   /** A connection waits for at most one lock at a time (its replies are in order). */
   waiter: Waiter | null = null;
+  /**
+   * Stands in for a holder expected back after a planned restart: its shared
+   * locks admit nobody new until it is reclaimed or dropped (see restore()).
+   */
+  reserved = false;
 }
 
 export class Waiter implements Linked<Waiter> {
@@ -111,6 +116,8 @@ export class LockTable {
   readonly shared = new Map<string, Map<Owner, Held>>();
   private readonly exWaits = new Map<string, LinkedList<Waiter>>();
   private readonly shWaits = new Map<string, LinkedList<Waiter>>();
+  /** Shared lock name to how many of its holders are reserved owners: while any is, nobody new joins. */
+  private readonly reservedShared = new Map<string, number>();
   /**
    * Waiters granted by the last operation; the caller answers them and
    * empties the array. Kept here rather than returned so that the common
@@ -174,6 +181,7 @@ export class LockTable {
   sharedGet(owner: Owner, name: string, max = Infinity): number {
     let holders = this.shared.get(name);
     if (holders?.has(owner)) return holders.size;
+    if (this.reservedShared.size > 0 && this.reservedShared.has(name)) return 0;
     name = ownCopy(name);
     if (!holders) this.shared.set(name, (holders = new Map()));
     this.counts.grantsAtOnce++;
@@ -208,6 +216,57 @@ export class LockTable {
 
   sharedCount(name: string): number {
     return this.shared.get(name)?.size ?? 0;
+  }
+
+  // ---- across a planned restart ----
+
+  /**
+   * Puts back a grant from before a restart, with its own token and time:
+   * false if it conflicts with one already there (a corrupt state file).
+   * Tokens granted from now on are larger. Held by a reserved owner, an
+   * exclusive lock is busy to everyone and a shared one admits nobody new,
+   * until transfer() hands it to its reclaimer or drop() frees it.
+   */
+  restore(owner: Owner, name: string, shared: boolean, token: number, since: number, max: number): boolean {
+    name = ownCopy(name);
+    let holders = this.shared.get(name);
+    if (shared ? holders?.has(owner) : this.exclusive.has(name)) return false;
+    const held = new Held(owner, name, shared, token, since, shared ? max : Infinity);
+    this.bytes += entryBytes(name);
+    owner.held.push(held);
+    if (shared) {
+      if (!holders) this.shared.set(name, (holders = new Map()));
+      holders.set(owner, held);
+      this.sharedHolders++;
+      if (owner.reserved) this.reservedShared.set(name, (this.reservedShared.get(name) ?? 0) + 1);
+    } else this.exclusive.set(name, held);
+    if (token >= this.nextToken) this.nextToken = token + 1;
+    return true;
+  }
+
+  /** Hands a grant to another owner, token and time unchanged (a reclaim): the new grant, or null if to already holds it. */
+  transfer(held: Held, to: Owner): Held | null {
+    const { name, shared } = held;
+    if (this.holds(to, name, shared)) return null;
+    const moved = new Held(to, name, shared, held.token, held.since, held.max);
+    held.owner.held.remove(held);
+    to.held.push(moved);
+    if (!shared) {
+      this.exclusive.set(name, moved);
+      return moved;
+    }
+    const holders = this.shared.get(name)!;
+    holders.delete(held.owner);
+    holders.set(to, moved);
+    if (held.owner.reserved && !to.reserved) this.unreserve(name);
+    return moved;
+  }
+
+  private unreserve(name: string): void {
+    const left = this.reservedShared.get(name)! - 1;
+    if (left > 0) return void this.reservedShared.set(name, left);
+    this.reservedShared.delete(name);
+    this.admit(name);
   }
 
   // ---- waiting ----
@@ -302,7 +361,8 @@ export class LockTable {
     const holders = this.shared.get(held.name)!;
     holders.delete(held.owner);
     if (holders.size === 0) this.shared.delete(held.name);
-    this.admit(held.name);
+    if (held.owner.reserved) this.unreserve(held.name);
+    else this.admit(held.name);
   }
 
   /** Frees an exclusive lock: the first waiter, if any, gets it. */
@@ -333,7 +393,7 @@ export class LockTable {
   /** Admits queued shared waiters in order while the first one fits. */
   private admit(name: string): void {
     const queue = this.shWaits.get(name);
-    if (!queue) return;
+    if (!queue || this.reservedShared.has(name)) return;
     let holders = this.shared.get(name);
     for (let waiter = queue.head; waiter; waiter = queue.head) {
       if ((holders?.size ?? 0) >= waiter.max) break;

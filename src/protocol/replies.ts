@@ -41,6 +41,13 @@ export const sharedRefused = (name: string) => `0 Shared Lock Get Failure: ${nam
  * `0 (memory full) Lock Get Failure: NAME`.
  */
 export const refusedFor = (reason: string, failure: string) => `0 (${reason})${failure.slice(1)}`;
+/**
+ * The one unsolicited line, sent only to connections that said `hello`, as a
+ * planned shutdown's last: the server is going away and keeps their locks for
+ * MS ms, for a connection that presents KEY with each lock's token. No reply
+ * line starts with `!`, and none of a multi-line reply lacks ": " this way.
+ */
+export const goingAway = (ms: number, key: string) => `! going-away ${ms} ${key}\n`;
 export const AUTH_REQUIRED = '0 Authentication required\n';
 export const AUTH_FAILED = '0 Authentication failed\n';
 export const TOO_MANY_CONNECTIONS = '0 Too many connections\n';

@@ -38,6 +38,12 @@ export function parseGrant(line: string): { count: number; token: number } | nul
   return { count: Number(m[1]), token: Number(m[2]) };
 }
 
+/** The going-away line (see replies.goingAway): the grace in ms and the reclaim key, or null when the line is not one. */
+export function parseGoingAway(line: string): { grace: number; key: string } | null {
+  const m = /^! going-away (\d{1,9}) ([0-9a-f]{1,64})$/.exec(line);
+  return m ? { grace: Number(m[1]), key: m[2] } : null;
+}
+
 /**
  * The longest reply line a client takes, in characters: far above any line
  * a server sends (the longest, a dump's `NAME: HOLDER`, is about twice the

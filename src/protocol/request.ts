@@ -65,3 +65,10 @@ export function parseMax(word: string): number | null {
   const n = Number(word);
   return n === 0 ? Infinity : n;
 }
+
+/** A fencing token argument (`rg`, `rsg`): a positive whole number within a double's exact range. */
+export function parseToken(word: string): number | null {
+  if (!/^[1-9]\d{0,15}$/.test(word)) return null;
+  const token = Number(word);
+  return Number.isSafeInteger(token) ? token : null;
+}

@@ -1,9 +1,10 @@
 import * as R from '../protocol/replies.js';
-import { parseMax, parseWaitMs, splitWord } from '../protocol/request.js';
+import { parseMax, parseToken, parseWaitMs, splitWord } from '../protocol/request.js';
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
 import { VERSION } from '../version.js';
-import { alreadyAuthenticated } from './auth.js';
+import { alreadyAuthenticated, digest } from './auth.js';
+import { timingSafeEqual } from 'node:crypto';
 import { entryBytes } from '../locks/lock-table.js';
 import { brief } from '../util/brief.js';
 import { formatOmitted, formatRecord, type ClientRecord, type HolderRecord, type LockRecord, type WaiterRecord } from '../protocol/ctl-records.js';
@@ -27,7 +28,7 @@ interface Command {
   readonly run: (srv: ServerState, s: Session, arg: string) => Reply;
 }
 
-export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping', 'auth', 'ctl'] as const;
+export const CAPABILITIES = ['end', 'wait', 'max', 'token', 'ping', 'auth', 'ctl', 'reclaim'] as const;
 
 // ---- exclusive locks ----
 
@@ -104,6 +105,11 @@ function sharedGet(srv: ServerState, s: Session, name: string): Reply {
   const why = newLockRefusal(srv, s, name, true);
   if (why !== null) return refused(s, R.sharedRefused(name), why);
   const count = srv.table.sharedGet(s, name);
+  if (count === 0) {
+    // Reserved for its holders' reclaim after a planned restart.
+    srv.counters.refusals.busy++;
+    return R.sharedRefused(name);
+  }
   srv.log?.(`${brief(s.label)} obtained shared lock ${brief(name)} (${count} holders)`);
   return R.sharedGet(count, name);
 }
@@ -360,6 +366,33 @@ function waitSharedGet(srv: ServerState, s: Session, arg: string): Reply {
   return null;
 }
 
+// ---- planned restarts (docs/protocol.md, "Planned restarts") ----
+
+/**
+ * `rg TOKEN KEY NAME`, `rsg TOKEN KEY NAME`: takes back a lock held before a
+ * planned restart, with its own token. Only the grant reserved under TOKEN,
+ * for that NAME and mode, presented with the key its holder was sent.
+ */
+function reclaim(srv: ServerState, s: Session, arg: string, shared: boolean): Reply {
+  const [tokenWord, rest] = splitWord(arg);
+  const [key, name] = splitWord(rest);
+  const token = parseToken(tokenWord);
+  const held = token === null ? undefined : srv.reservations.get(token);
+  const moved = held && held.name === name && held.shared === shared && keyFits(held, key) ? srv.table.transfer(held, s) : null;
+  if (moved === null) {
+    srv.log?.(`${brief(s.label)} could not reclaim ${shared ? 'shared lock' : 'lock'} ${brief(name)}: not reserved under that token and key`);
+    return shared ? R.sharedRefused(name) : R.lockGet(false, name);
+  }
+  srv.reservations.delete(moved.token);
+  srv.log?.(`${brief(s.label)} reclaimed ${shared ? 'shared lock' : 'lock'} ${brief(name)} (token ${moved.token})`);
+  return shared ? R.sharedGrant(srv.table.sharedCount(name), moved.token, name) : R.grant(1, moved.token, name);
+}
+
+function keyFits(held: Held, key: string): boolean {
+  const expected = (held.owner as Session).reclaimDigest;
+  return expected !== null && timingSafeEqual(digest(key), Buffer.from(expected, 'hex'));
+}
+
 /** The one dispatch table. Order is irrelevant to the protocol; `q` sorts its keys. */
 export const COMMAND_LIST: readonly Command[] = [
   { name: 'g', stat: 'always', run: get },
@@ -380,6 +413,8 @@ export const COMMAND_LIST: readonly Command[] = [
   { name: 'wg', stat: 'never', run: waitGet },
   { name: 'wsg', stat: 'never', run: waitSharedGet },
   { name: 'auth', stat: 'never', run: alreadyAuthenticated },
+  { name: 'rg', stat: 'never', afterHello: true, run: (srv, s, arg) => reclaim(srv, s, arg, false) },
+  { name: 'rsg', stat: 'never', afterHello: true, run: (srv, s, arg) => reclaim(srv, s, arg, true) },
   { name: 'stats', stat: 'never', multiline: true, afterHello: true, run: fullStats },
   { name: 'locks', stat: 'never', multiline: true, afterHello: true, run: locks },
   { name: 'clients', stat: 'never', multiline: true, afterHello: true, run: clients },

@@ -236,6 +236,21 @@ export class Connection {
     }, this.session.refusalDelay);
   }
 
+  /**
+   * A planned shutdown: the replies already made go out, then line (the
+   * going-away line, or null for none), then the connection closes. Nothing
+   * more is run: every request without a reply had no effect.
+   */
+  goAway(line: string | null): void {
+    if (this.closed) return;
+    this.flush();
+    this.hangUp();
+    if (line === null) this.socket.end();
+    else this.socket.end(line, 'latin1');
+    // A client that does not read cannot hold up the shutdown.
+    setTimeout(() => this.socket.destroy(), SHUTDOWN_BOUND).unref();
+  }
+
   /** Sends the replies so far, releases its locks, and closes. */
   private lineTooLong(out: string): void {
     this.srv.warn(`${brief(this.session.label)}: request line longer than ${this.limits.maxLine} bytes, connection closed`);
@@ -334,6 +349,9 @@ function onSocketEnd(this: OwnedSocket): void {
 function onSocketClose(this: OwnedSocket): void {
   this.owner.onClose();
 }
+
+/** How long a planned shutdown waits for a connection's last lines to go out. */
+const SHUTDOWN_BOUND = 2_000;
 
 /** Connections with replies waiting for the end of this turn. */
 const pendingFlush: Connection[] = [];

@@ -3,12 +3,15 @@ import tls from 'node:tls';
 import fs from 'node:fs';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { ServerState, type Log } from './state.js';
+import type { Session } from './session.js';
 import { COMMAND_LIST } from './commands.js';
 import { formatAddress } from '../util/address.js';
 import { adoptSocket, ownData } from './adopt-socket.js';
 import { Admission } from './admission.js';
 import { digest } from './auth.js';
-import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
+import { TOO_MANY_CONNECTIONS, goingAway } from '../protocol/replies.js';
+import { expireReservations, handOver, reserve } from './handover.js';
+import { checkStateDir, readStateFile, writeStateFile } from './state-file.js';
 import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 import { GLOCKD_READ_SIZE, MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
 import { RateLimitedWarning } from './rate-limited.js';
@@ -37,6 +40,25 @@ export interface ListenOptions {
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
   /** Serve Prometheus metrics at http://HOST:PORT/metrics, and /healthz (port 0 picks a free one). */
   metrics?: { host: string; port: number };
+  /**
+   * Where shutdown() leaves the held locks, and where a start finds them to
+   * reserve for their holders (docs/protocol.md, "Planned restarts"). Made if missing.
+   */
+  stateDir?: string;
+  /** How long reserved locks wait to be reclaimed, in ms (default 15000). */
+  reclaimGrace?: number;
+}
+
+export const DEFAULT_RECLAIM_GRACE = 15_000;
+
+/** What a planned shutdown did. */
+export interface Shutdown {
+  /** Locks written to the state file for reclaim (0 without a stateDir, or when the write failed). */
+  locks: number;
+  /** Connections told to reclaim them. */
+  told: number;
+  /** Why the state file could not be written, or null. */
+  failed: string | null;
 }
 
 export interface Limits extends ConnectionLimits {
@@ -83,6 +105,14 @@ export interface LockServer {
   close(): Promise<void>;
   /** Stops accepting and drops every client at once. */
   destroy(): Promise<void>;
+  /**
+   * A planned shutdown: with a stateDir, the held locks go to its state file
+   * and the clients that said `hello` are told to reclaim them from the next
+   * start; then every client is dropped, as by destroy().
+   */
+  shutdown(): Promise<Shutdown>;
+  /** Locks reserved for reclaim from the last planned shutdown, not yet reclaimed nor expired. */
+  readonly reserved: number;
 }
 
 /** Starts a lock server; resolves once every listener is ready, rejects if one cannot listen. */
@@ -106,6 +136,12 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     },
     COMMAND_LIST.length,
   );
+  const grace = options.reclaimGrace ?? DEFAULT_RECLAIM_GRACE;
+  if (!(Number.isInteger(grace) && grace >= 0)) throw new RangeError('reclaimGrace must be a whole number of ms');
+  const stateDir = options.stateDir ?? null;
+  // Read before listening, so that no client can take a reserved name first;
+  // consumed once we listen, so that a start that fails leaves it for the next.
+  const taken = stateDir === null ? null : takeState(stateDir, srv, grace);
   const live = new Set<Connection>();
   const whenEmpty: (() => void)[] = [];
   let unixCount = 0;
@@ -185,6 +221,8 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     throw err;
   }
 
+  taken?.consume();
+
   // Accepting fails when the process is out of descriptors (EMFILE, ENFILE):
   // libuv resets that connection. Say so, a line a second at most, and go on.
   const acceptFailures = new RateLimitedWarning(srv.warn, 'failed');
@@ -240,7 +278,63 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       await allGone();
       await stopMetrics();
     },
+    async shutdown() {
+      stopAccepting();
+      const result: Shutdown = { locks: 0, told: 0, failed: null };
+      let keys = new Map<Session, string>();
+      if (stateDir !== null) {
+        // One synchronous step from here to the last going-away line: nothing is granted in between.
+        const handed = handOver(srv, grace);
+        try {
+          writeStateFile(stateDir, handed.state);
+          keys = handed.keys;
+          result.locks = handed.state.holders.reduce((n, h) => n + h.locks.length, 0);
+        } catch (err) {
+          result.failed = (err as Error).message;
+        }
+      }
+      srv.handedOver = true;
+      for (const conn of live) {
+        const key = keys.get(conn.session);
+        if (key !== undefined) result.told++;
+        // Every connection that said hello hears it, holding locks or not: a waiter then queues again.
+        conn.goAway(conn.session.ext && result.failed === null && stateDir !== null ? goingAway(grace, key ?? NO_KEY) : null);
+      }
+      await allGone();
+      await stopMetrics();
+      return result;
+    },
+    get reserved() {
+      return srv.reservations.size;
+    },
   };
+}
+
+/** The key told to a connection that holds nothing: it has nothing to reclaim. */
+const NO_KEY = '0';
+
+/** Reserves the locks of the state file in dir, if any, until the grace is over; consume() once listening. */
+function takeState(dir: string, srv: ServerState, grace: number): { consume(): void } | null {
+  checkStateDir(dir);
+  const taken = readStateFile(dir);
+  if (taken.kind === 'bad') {
+    srv.warn(`state file unreadable (${taken.why}): set aside as ${taken.setAside}; starting with no reserved locks`);
+    return null;
+  }
+  if (taken.kind === 'none') return null;
+  const now = Date.now();
+  // Its holders stop trying `grace` ms after it was written (as they were told), nor longer than ours.
+  const until = Math.min(now + grace, taken.state.written + taken.state.grace);
+  if (until > now) {
+    const reserved = reserve(srv, taken.state);
+    if (reserved > 0) {
+      srv.log?.(`reserved ${reserved} lock(s) from the planned shutdown for reclaim within ${until - now} ms`);
+      setTimeout(() => expireReservations(srv), until - now).unref();
+    }
+  } else {
+    srv.log?.('the state file from the planned shutdown is older than its grace: no locks reserved');
+  }
+  return taken;
 }
 
 function bind(server: net.Server, where: net.ListenOptions): Promise<void> {

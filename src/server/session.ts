@@ -13,6 +13,8 @@ export class Session extends Owner {
   /** Set with a null reply: send this after refusalDelay ms, then close the connection. */
   refusal: string | null = null;
   refusalDelay = 0;
+  /** A holder reserved after a planned restart (see handover.ts): SHA-256 (hex) of the key that reclaims its locks. */
+  reclaimDigest: string | null = null;
   /** When it connected (ms since the epoch). */
   readonly since = Date.now();
 

@@ -1,4 +1,4 @@
-import { LockTable, type Waiter } from '../locks/lock-table.js';
+import { LockTable, type Held, type Waiter } from '../locks/lock-table.js';
 import { Registry } from './registry.js';
 import { Counters } from './stats.js';
 import type { Session } from './session.js';
@@ -43,6 +43,10 @@ export class ServerState {
   bufferBytes = 0;
   /** Requests refused for a limit, reported in one line a second at most. */
   readonly refusals: RateLimitedWarning;
+  /** Grants reserved after a planned restart, by token, until reclaimed or the grace ends (see handover.ts). */
+  readonly reservations = new Map<number, Held>();
+  /** Set by a planned shutdown once the table is written: closing connections leave it as it is. */
+  handedOver = false;
 
   constructor(
     readonly features: Features,
@@ -89,11 +93,13 @@ export class ServerState {
   }
 
   drop(session: Session): void {
+    this.registry.forget(session);
+    this.sessions.delete(session);
+    // Its locks went to the state file: freeing them now would grant them to waiters that are being closed.
+    if (this.handedOver) return;
     const { orphans, sharedOrphans } = this.table.drop(session);
     this.counters.orphans += orphans;
     this.counters.sharedOrphans += sharedOrphans;
-    this.registry.forget(session);
-    this.sessions.delete(session);
     if (this.log && orphans + sharedOrphans > 0) {
       this.log(`${brief(session.label)} disconnected, orphaning ${orphans} lock(s) and ${sharedOrphans} shared lock(s)`);
     } else this.log?.(`${brief(session.label)} disconnected`);
