@@ -2,11 +2,14 @@ import { EventEmitter } from 'node:events';
 import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
-import { MAX_REPLY_LINE, parseGrant, parseHello, parseMe, parseRefusal, splitPair, splitStatus } from '../protocol/reply-parse.js';
+import { MAX_REPLY_LINE, parseGoingAway, parseGrant, parseHello, parseMe, parseRefusal, splitPair, splitStatus } from '../protocol/reply-parse.js';
+import { Backoff, sleep } from './backoff.js';
+import { formatDuration } from '../util/duration.js';
 import { GLOCKD_READ_SIZE, isProbeReply, MAX_AUTH_TOKEN, padLine, probe } from '../protocol/old-servers.js';
 import { pollAcquire } from './poll-acquire.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { openSocket } from './open-socket.js';
 import { brief } from '../util/brief.js';
 import { parseOmitted, parseRecord, type ClientRecord, type LockRecord } from '../protocol/ctl-records.js';
@@ -35,6 +38,21 @@ export interface ClientOptions {
   authToken?: string;
   /** Speak TLS (also implied by a `lockds://` target): `true`, or CA / client certificate to use. */
   tls?: boolean | { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+  /**
+   * When the server says it is restarting (a planned restart of a server
+   * with --state-dir), reconnect and take back the locks held (default
+   * true). Each one taken back is a 'reclaimed' event, each one not a 'lost'.
+   * False: the connection closes then, and its locks are gone, as on a crash.
+   */
+  reclaim?: boolean;
+}
+
+/** A lock as the 'reclaimed' and 'lost' events name it. */
+export interface HeldLockInfo {
+  name: string;
+  shared: boolean;
+  /** The fencing token, the same as before the restart ('reclaimed' only). */
+  token?: number;
 }
 
 /** @deprecated the name of ClientOptions in the original API, where it held only timeouts. */
@@ -75,6 +93,8 @@ interface ReplyShape {
   untimed?: boolean;
   /** An old server may never answer it (glockd with its registry off: `me`, `d`, `sd`). */
   mayHang?: boolean;
+  /** The request to send again after a planned restart, when it differs (a wait, with the time left). */
+  again?: () => string;
 }
 
 /** A request waiting for its reply lines. */
@@ -90,6 +110,9 @@ interface Pending extends ReplyShape {
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
+/** Reconnecting after a planned restart: the first retry's delay, and the longest (see Backoff). */
+const RECONNECT_FIRST = 50;
+const RECONNECT_MAX = 1_000;
 /** The bound on a `mayHang` request to an old server when no request timeout is set. */
 const OLD_SERVER_REPLY_TIMEOUT = 3_000;
 const RESOLVED = Promise.resolve();
@@ -103,7 +126,7 @@ const RESOLVED = Promise.resolve();
  * first of each read.
  */
 export class Client extends EventEmitter {
-  private readonly socket: Socket;
+  private socket!: Socket;
   private readonly pending = new Fifo<Pending>();
   /** Calls made before the handshake finished. */
   private queued: (() => void)[] | null = [];
@@ -113,8 +136,25 @@ export class Client extends EventEmitter {
   /** Why the connection failed, for every call it fails. */
   private failure: LockdError | null = null;
   private info: ServerInfo | null = null;
-  /** Shared locks asked for with getShared() (so also by the old-server fallback) and not released since. */
-  private readonly sharesHeld = new Set<string>();
+  /** Exclusive locks held, with their tokens (null: taken with get(), which has none). */
+  private readonly heldExclusive = new Map<string, number | null>();
+  /** Shared locks asked for (getShared(), so also by the old-server fallback, or acquire()) and not released since. */
+  private readonly heldShared = new Map<string, number | null>();
+  /** The name given to setName(), sent again after a restart. */
+  private registered: string | null = null;
+  /** Set by the going-away line: the key that reclaims our locks, and until when to try. */
+  private restart: { key: string; grace: number; deadline: number } | null = null;
+  /** Between the going-away line and being back (or giving up). */
+  private reconnecting = false;
+  /** Requests the server went away without answering, to send again once back. */
+  private resend: Pending[] = [];
+  /** disconnect(), destroy() or releaseAndClose() was called: no reconnecting. */
+  private ending = false;
+  private readonly endpoint: Endpoint;
+  private readonly tlsOptions: ConnectionOptions | null;
+  private readonly connectTimeout: number;
+  private readonly authToken: string | undefined;
+  private readonly reclaimLocks: boolean;
   /**
    * The lock name our probe inspects: random, so that no line of a dump can
    * pass for the probe's reply, which ends a multi-line reply from an old server.
@@ -129,23 +169,49 @@ export class Client extends EventEmitter {
     super();
     this.requestTimeout = options.request ?? 0;
     const secure = !('path' in endpoint) && (endpoint.tls || !!options.tls);
-    const tlsOptions = secure ? (typeof options.tls === 'object' ? options.tls : {}) : null;
-    this.socket = openSocket(endpoint, tlsOptions, () => {
+    this.endpoint = endpoint;
+    this.tlsOptions = secure ? (typeof options.tls === 'object' ? options.tls : {}) : null;
+    this.connectTimeout = options.connect ?? DEFAULT_CONNECT_TIMEOUT;
+    this.authToken = options.authToken;
+    this.reclaimLocks = options.reclaim ?? true;
+    this.open();
+    this.ready = this.handshake(this.connectTimeout).then((info) => {
+      this.sendQueued();
+      this.emit('connect');
+      return info;
+    });
+    // The handshake's failure reaches callers through their own calls and 'error'.
+    this.ready.catch((err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+  }
+
+  /** Opens a connection (the first, or again after a planned restart); its events count while it is the current one. */
+  private open(): void {
+    this.closed = false;
+    this.connecting = true;
+    this.failure = null;
+    this.info = null;
+    this.partial = '';
+    this.out = '';
+    const socket = openSocket(this.endpoint, this.tlsOptions, () => {
+      if (socket !== this.socket) return;
       this.connecting = false;
       this.flush();
     });
-    this.socket.on('data', (text: string) => this.onData(text));
-    this.socket.on('error', (err: Error) => {
+    this.socket = socket;
+    socket.on('data', (text: string) => {
+      if (socket === this.socket) this.onData(text);
+    });
+    socket.on('error', (err: Error) => {
+      if (socket !== this.socket) return;
       this.failure ??=
         err instanceof LockdError
           ? err
           : new LockdError(`lock server connection failed: ${err.message}`, 'ECONNECT', { cause: err });
     });
-    this.socket.on('close', () => this.onClose());
-    this.ready = this.handshake(options.connect ?? DEFAULT_CONNECT_TIMEOUT, options.authToken);
-    // The handshake's failure reaches callers through their own calls and 'error'.
-    this.ready.catch((err) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err);
+    socket.on('close', () => {
+      if (socket === this.socket) this.onClose();
     });
   }
 
@@ -164,7 +230,8 @@ export class Client extends EventEmitter {
    * answers. The lines ahead of the probe are padded to glockd's read size,
    * so that glockd reads each alone instead of dropping the probe.
    */
-  private async handshake(timeout: number, authToken: string | undefined): Promise<ServerInfo> {
+  private async handshake(timeout: number): Promise<ServerInfo> {
+    const authToken = this.authToken;
     // Holds nothing open (unref): the socket does, until it answers or closes.
     const timer = setTimeout(() => {
       this.socket.destroy(new LockdError(`no answer from the lock server within ${timeout} ms`, 'ETIMEDOUT'));
@@ -187,11 +254,14 @@ export class Client extends EventEmitter {
     } finally {
       clearTimeout(timer);
     }
-    const queued = this.queued!;
+    return this.info;
+  }
+
+  /** Sends the calls made while the server's kind was not known yet, in call order. */
+  private sendQueued(): void {
+    const queued = this.queued ?? [];
     this.queued = null;
     for (const send of queued) send();
-    this.emit('connect');
-    return this.info;
   }
 
   /** Whether the handshake's reply is complete; if so, learns the server's kind. */
@@ -218,13 +288,19 @@ export class Client extends EventEmitter {
   // ---- exclusive locks ----
 
   /** Takes an exclusive lock: resolves 1, or rejects ELOCKBUSY when another connection holds it. */
-  get(name: string): Promise<number> {
-    return this.simple('g', name, 'ELOCKBUSY');
+  async get(name: string): Promise<number> {
+    const n = await this.simple('g', name, 'ELOCKBUSY');
+    if (!this.heldExclusive.has(name)) this.heldExclusive.set(name, null);
+    return n;
   }
 
   /** Releases an exclusive lock: resolves 1, or rejects ENOTHELD. */
   release(name: string): Promise<number> {
-    return this.simple('r', name, 'ENOTHELD');
+    const released = this.simple('r', name, 'ENOTHELD');
+    // Replies come in order: not held once it is answered, whatever the answer.
+    const forget = () => void this.heldExclusive.delete(name);
+    released.then(forget, forget);
+    return released;
   }
 
   /** 1 when anyone holds the lock, else 0. */
@@ -247,13 +323,13 @@ export class Client extends EventEmitter {
   getShared(name: string): Promise<number> {
     const count = this.simple('sg', name, null);
     // Noted as sent: `sg` always joins, and the server takes requests in order.
-    this.sharesHeld.add(name);
+    if (!this.heldShared.has(name)) this.heldShared.set(name, null);
     return count;
   }
 
   releaseShared(name: string): Promise<number> {
     const released = this.simple('sr', name, 'ENOTHELD');
-    this.sharesHeld.delete(name);
+    this.heldShared.delete(name);
     return released;
   }
 
@@ -288,6 +364,7 @@ export class Client extends EventEmitter {
   /** Registers a name for this connection ('' resets it to the address). */
   async setName(name: string): Promise<void> {
     checkName(name);
+    this.registered = name;
     const line = await this.line(`iam ${name}`);
     if (line !== '1 ok') {
       const why = parseRefusal(line.slice(2));
@@ -333,15 +410,20 @@ export class Client extends EventEmitter {
 
   private async waitGet(name: string, options: AcquireOptions): Promise<Grant> {
     const wait = options.wait ?? 0;
-    const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(wait));
-    const request = options.shared ? `wsg ${options.max ?? 0} ${ms} ${name}` : `wg ${ms} ${name}`;
-    const [line] = await this.request(`${request}\n`, { serverWait: wait });
+    const deadline = performance.now() + wait;
+    // Sent again after a planned restart with the time left: back in line, at its end.
+    const request = (left: number) => {
+      const ms = wait === Infinity ? -1 : Math.max(0, Math.ceil(left));
+      return options.shared ? `wsg ${options.max ?? 0} ${ms} ${name}\n` : `wg ${ms} ${name}\n`;
+    };
+    const [line] = await this.request(request(wait), { serverWait: wait, again: () => request(deadline - performance.now()) });
     const grant = parseGrant(line);
     if (!grant) {
       const [n, text] = splitStatus(line);
       if (n !== 0) throw new LockdError(`unexpected reply: ${brief(line)}`, 'EPROTOCOL');
       throw failureOf(text, 'ELOCKBUSY');
     }
+    (options.shared ? this.heldShared : this.heldExclusive).set(name, grant.token);
     return grant;
   }
 
@@ -351,7 +433,7 @@ export class Client extends EventEmitter {
    * over its maximum, and leave, giving up the share held before.
    */
   private async fallbackAcquire(name: string, options: AcquireOptions): Promise<Grant> {
-    if (options.shared && this.sharesHeld.has(name)) return { count: await this.inspectShared(name), token: null };
+    if (options.shared && this.heldShared.has(name)) return { count: await this.inspectShared(name), token: null };
     return pollAcquire(this, name, options);
   }
 
@@ -415,6 +497,7 @@ export class Client extends EventEmitter {
 
   /** Closes the connection; the server releases every lock it held. */
   disconnect(): Promise<void> {
+    this.ending = true;
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());
@@ -428,6 +511,7 @@ export class Client extends EventEmitter {
    * orphan; should the request not arrive, the close releases the lock anyway.
    */
   releaseAndClose(name: string, shared = false): void {
+    this.ending = true;
     if (this.closed || this.connecting) return;
     checkName(name);
     this.flush();
@@ -439,11 +523,106 @@ export class Client extends EventEmitter {
 
   /** Drops the connection at once (no FIN handshake wait). */
   destroy(): void {
+    this.ending = true;
     this.socket.destroy();
   }
 
+  /** Closed for good: not while it reconnects after a planned restart. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.closed && !this.reconnecting;
+  }
+
+  // ---- planned restarts (docs/protocol.md, "Planned restarts") ----
+
+  /**
+   * The server is going away and keeps our locks for grace ms. Nothing more
+   * comes on this connection, and every request it has not answered had no
+   * effect: they are sent again once back. 'restarting' is emitted first.
+   */
+  private goingAway(grace: number, key: string): void {
+    this.emit('restarting', grace);
+    if (this.reclaimLocks && !this.ending) this.restart = { key, grace, deadline: performance.now() + grace };
+    else this.failure ??= new LockdError('the lock server shut down', 'ECONNCLOSED');
+    this.socket.destroy();
+  }
+
+  private startReconnecting(): void {
+    this.reconnecting = true;
+    this.queued ??= [];
+    for (const p of this.pending.drain()) {
+      if (p.timer) clearTimeout(p.timer);
+      p.timer = undefined;
+      p.lines = [];
+      this.resend.push(p);
+    }
+    void this.reconnect();
+  }
+
+  /** Connects again, with backoff and jitter, until the grace is over; then takes back each lock held and sends again what was not answered. */
+  private async reconnect(): Promise<void> {
+    const { key, grace, deadline } = this.restart!;
+    this.restart = null;
+    const backoff = new Backoff(RECONNECT_FIRST, RECONNECT_MAX);
+    let info: ServerInfo | null = null;
+    let why = `the lock server did not come back within ${formatDuration(grace)}`;
+    while (info === null && !this.ending) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      this.open();
+      try {
+        info = await this.handshake(Math.min(this.connectTimeout, left));
+      } catch (err) {
+        if ((err as LockdError).code === 'EAUTH') {
+          why = `the lock server came back but refused us: ${(err as LockdError).message}`;
+          break;
+        }
+        await sleep(Math.min(backoff.next(), deadline - performance.now()));
+      }
+    }
+    this.reconnecting = false;
+    if (info !== null && !info.extended) why = 'an old server came back, which cannot give locks back';
+    if (info === null || !info.extended || this.ending) {
+      const err = new LockdError(why, 'ELOST');
+      this.loseAll(err);
+      this.failure = err;
+      if (this.closed) this.closeForGood();
+      else this.socket.destroy();
+      return;
+    }
+    if (this.registered !== null) this.request(`iam ${this.registered}\n`, {}).catch(() => {});
+    for (const [name, token] of this.heldExclusive) this.reclaimLock(name, false, token, key);
+    for (const [name, token] of this.heldShared) this.reclaimLock(name, true, token, key);
+    for (const p of this.resend.splice(0)) {
+      if (p.again) p.text = p.again();
+      this.enqueue(p);
+    }
+    this.sendQueued();
+  }
+
+  private reclaimLock(name: string, shared: boolean, token: number | null, key: string): void {
+    const lost = (why: string) => {
+      (shared ? this.heldShared : this.heldExclusive).delete(name);
+      this.emit('lost', new LockdError(why, 'ELOST'), { name, shared } satisfies HeldLockInfo);
+    };
+    const lock = `${shared ? 'shared lock' : 'lock'} "${brief(name)}"`;
+    // get() and getShared() answer no token: nothing to reclaim with.
+    if (token === null) return lost(`the lock server restarted; ${lock} was taken without a fencing token and cannot be reclaimed`);
+    this.request(`${shared ? 'rsg' : 'rg'} ${token} ${key} ${name}\n`, {}).then(
+      ([line]) => {
+        if (parseGrant(line)) this.emit('reclaimed', { name, shared, token } satisfies HeldLockInfo);
+        else lost(`the lock server restarted and did not give ${lock} back (its grace may have run out)`);
+      },
+      (err: Error) => lost(`the lock server restarted; reclaiming ${lock} failed: ${err.message}`),
+    );
+  }
+
+  /** Every lock held is lost ('lost' for each), and every request the server went away from fails. */
+  private loseAll(err: LockdError): void {
+    for (const [held, shared] of [[this.heldExclusive, false], [this.heldShared, true]] as const) {
+      for (const name of held.keys()) this.emit('lost', err, { name, shared } satisfies HeldLockInfo);
+      held.clear();
+    }
+    for (const p of this.resend.splice(0)) p.reject(err);
   }
 
   // ---- plumbing ----
@@ -497,7 +676,7 @@ export class Client extends EventEmitter {
 
   /** Runs `start` at once if the server's kind is known (or never will be), else when it is, in call order. */
   private whenKnown<T>(start: () => Promise<T>): Promise<T> {
-    if (this.queued === null || this.closed) return start();
+    if (this.queued === null || (this.closed && !this.reconnecting)) return start();
     return new Promise((resolve, reject) => {
       this.queued!.push(() => start().then(resolve, reject));
     });
@@ -520,15 +699,18 @@ export class Client extends EventEmitter {
     // the probe in the same write is read, not dropped.
     if (shape.multi && old) text = padLine(text.slice(0, -1)) + probe(this.probeName);
     return new Promise((resolve, reject) => {
-      const p: Pending = { ...shape, text, lines: [], resolve, reject, timeout: this.timeoutOf(shape, old) };
-      this.pending.push(p);
-      if (this.pending.length === 1) {
-        this.armTimer(p);
-        this.write(text);
-      } else if (this.info?.extended) {
-        this.write(text);
-      }
+      this.enqueue({ ...shape, text, lines: [], resolve, reject, timeout: this.timeoutOf(shape, old) });
     });
+  }
+
+  private enqueue(p: Pending): void {
+    this.pending.push(p);
+    if (this.pending.length === 1) {
+      this.armTimer(p);
+      this.write(p.text);
+    } else if (this.info?.extended) {
+      this.write(p.text);
+    }
   }
 
   private timeoutOf(shape: ReplyShape, old: boolean): number {
@@ -576,6 +758,11 @@ export class Client extends EventEmitter {
   private onLine(line: string): void {
     // The handshake failed: what the server said after it is not for us.
     if (this.socket.destroyed) return;
+    // Only lockd-server sends it, and only after hello; no reply line starts with "!".
+    if (line.charCodeAt(0) === 0x21 && this.info?.extended) {
+      const away = parseGoingAway(line);
+      if (away) return this.goingAway(away.grace, away.key);
+    }
     const p = this.pending.peek();
     if (!p) return; // nothing asked: an old server's stray line
     if (p.multi) {
@@ -623,7 +810,19 @@ export class Client extends EventEmitter {
     this.closed = true;
     // Closed before the handshake's answer (a TLS port spoken to in plain text, say): we never got in.
     if (this.info === null) this.failure ??= new LockdError('the lock server closed the connection before answering', 'ECONNECT');
+    if (this.reconnecting) {
+      // An attempt that failed: only its handshake was in flight.
+      for (const p of this.pending.drain()) p.reject(this.closedError());
+      return;
+    }
+    if (this.restart && !this.ending) return this.startReconnecting();
+    this.closeForGood();
+  }
+
+  private closeForGood(): void {
     const err = this.closedError();
+    // Not news to a caller that closed it.
+    if (!this.ending) this.loseAll(new LockdError('the connection to the lock server closed', 'ECONNCLOSED'));
     for (const p of this.pending.drain()) {
       if (p.timer) clearTimeout(p.timer);
       p.reject(err);

@@ -31,5 +31,7 @@ export type LockdErrorCode =
   | 'ECONNECT'
   /** The server refused a new lock, wait or name for a limit (memory, name length, locks per connection); the message is the reason, such as `memory full`. */
   | 'EREFUSED'
+  /** A lock held was lost across a restart of the server: it did not come back in time, or did not give the lock back (event 'lost'). */
+  | 'ELOST'
   /** An old server (glockd, the original lockd) has no such command: locks(), clients(), stats(). */
   | 'EUNSUPPORTED';

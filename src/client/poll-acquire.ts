@@ -1,11 +1,7 @@
 import type { AcquireOptions, Client, Grant } from './client.js';
 import { LockdError } from './errors.js';
 import { brief } from '../util/brief.js';
-
-const FIRST_DELAY = 25;
-const MAX_DELAY = 2_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { Backoff, sleep } from './backoff.js';
 
 /**
  * acquire() against an old server, which cannot queue waiters nor enforce a
@@ -16,14 +12,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function pollAcquire(client: Client, name: string, options: AcquireOptions): Promise<Grant> {
   const wait = options.wait ?? 0;
   const deadline = performance.now() + wait;
-  for (let delay = FIRST_DELAY; ; delay = Math.min(delay * 2, MAX_DELAY)) {
+  const backoff = new Backoff(25, 2_000);
+  for (;;) {
     const grant = await tryOnce(client, name, options);
     if (grant) return grant;
     const left = deadline - performance.now();
     if (left <= 0) {
       throw new LockdError(`${options.shared ? 'Shared Lock' : 'Lock'} Get Failure: ${brief(name)}`, 'ELOCKBUSY');
     }
-    await sleep(Math.min(left, delay * (0.5 + Math.random())));
+    await sleep(Math.min(left, backoff.next()));
   }
 }
 

@@ -8,6 +8,7 @@ import { signalNumber } from './signals.js';
 import { brief } from '../util/brief.js';
 import { connectionFailure } from '../util/server-options.js';
 import { serverHeld, type HeldLock } from './held-lock.js';
+import { Backoff } from '../client/backoff.js';
 import { acquireOnEtcd } from './acquire-etcd.js';
 
 export type Say = (message: string) => void;
@@ -19,22 +20,68 @@ export type Acquired =
 
 export const WAIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** Connects and takes the lock, waiting as configured. INT, TERM and HUP stop the wait. */
+/** Retrying an unreachable server within --wait: the first delay, and the longest (see Backoff). */
+const RETRY_FIRST = 100;
+const RETRY_MAX = 2_000;
+
+/**
+ * Connects and takes the lock, waiting as configured. With --wait, a server
+ * that cannot be reached, or goes while we wait, is tried again with backoff
+ * and jitter until the wait's deadline. INT, TERM and HUP stop the wait.
+ */
 export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
   if (cfg.etcd) return acquireOnEtcd(cfg, say);
-  const client = new Client(cfg.endpoint, { connect: cfg.connectTimeout, authToken: cfg.authToken, tls: cfg.tls });
-  client.on('error', () => {}); // each call reports its own failure
-  let stoppedBy: string | null = null;
+  let client: Client | null = null;
+  let stoppedBy: NodeJS.Signals | null = null;
+  let wake = () => {};
   const stop = (signal: NodeJS.Signals) => {
     stoppedBy = signal;
-    client.destroy();
+    client?.destroy();
+    wake();
   };
   for (const s of WAIT_SIGNALS) process.on(s, stop);
   const started = performance.now();
+  const deadline = started + cfg.wait;
+  const backoff = new Backoff(RETRY_FIRST, RETRY_MAX);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - performance.now();
+      const connect = remaining > 0 ? Math.min(cfg.connectTimeout, remaining) : cfg.connectTimeout;
+      client = new Client(cfg.endpoint, { connect, authToken: cfg.authToken, tls: cfg.tls });
+      const outcome = await attemptOnce(cfg, client, say, attempt === 1 ? cfg.wait : deadline - performance.now(), started);
+      if (stoppedBy) {
+        if (cfg.verbose) say(`${stoppedBy} while waiting for ${what(cfg)}; giving up`);
+        return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(stoppedBy) };
+      }
+      if (!(outcome instanceof CliError)) return outcome;
+      const left = deadline - performance.now();
+      if (outcome.exitCode !== EXIT.UNAVAILABLE) throw outcome;
+      if (left <= 0) {
+        throw attempt === 1 ? outcome : new CliError(`${outcome.message} (tried ${attempt} times in ${formatDuration(performance.now() - started)})`, outcome.exitCode);
+      }
+      if (cfg.verbose && attempt === 1) say(`${outcome.message}; trying again until the wait is over`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(left, backoff.next()));
+      });
+      if (stoppedBy) return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(stoppedBy) };
+    }
+  } finally {
+    for (const s of WAIT_SIGNALS) process.off(s, stop);
+  }
+}
+
+/**
+ * One connection's try: granted, or exit (busy, timed out), or the CliError
+ * of a server that could not be reached or went (to try again within
+ * --wait); any other failure is thrown.
+ */
+async function attemptOnce(cfg: RunConfig, client: Client, say: Say, wait: number, started: number): Promise<Acquired | CliError> {
+  client.on('error', () => {}); // each call reports its own failure
   // Name and acquire go out together once the handshake is answered. A
   // server with the registry off refuses the name, which is fine.
   const named = client.setName(cfg.name).then(() => true, () => false);
-  const granted = client.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: cfg.wait });
+  const granted = client.acquire(cfg.lock, { shared: cfg.shared, max: cfg.max, wait: Math.max(0, wait) });
   granted.catch(() => {}); // awaited below, unless the handshake fails first
   try {
     const info = await client.connected();
@@ -44,12 +91,8 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
       const token = grant.token === null ? 'no fencing token from this server' : `token ${grant.token}`;
       say(`got ${what(cfg)} after ${formatDuration(performance.now() - started)} (${grant.count} holder(s), ${token})`);
     }
-    return { kind: 'granted', held: serverHeld(client, cfg.lock, cfg.shared, cfg.pingInterval), grant };
+    return { kind: 'granted', held: serverHeld(client, cfg, say), grant };
   } catch (err) {
-    if (stoppedBy) {
-      if (cfg.verbose) say(`${stoppedBy} while waiting for ${what(cfg)}; giving up`);
-      return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(stoppedBy) };
-    }
     const e = err as LockdError;
     if (e.code === 'ELOCKBUSY') {
       // glockd with its registry off never answers `d` or `sd` (and the
@@ -62,16 +105,14 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
     }
     client.destroy();
     const unreachable = connectionFailure(e, cfg, client.serverInfo !== null);
-    if (unreachable) throw unreachable;
+    if (unreachable) return unreachable;
     if (e.code === 'EREFUSED') {
       throw new CliError(`the lock server at ${cfg.server} refused ${what(cfg)}: ${e.message}`, EXIT.UNAVAILABLE);
     }
-    if (e.code === 'ECONNCLOSED') {
-      throw new CliError(`the lock server at ${cfg.server} closed the connection while we waited for ${what(cfg)}`, EXIT.UNAVAILABLE);
+    if (e.code === 'ECONNCLOSED' || e.code === 'ELOST') {
+      return new CliError(`the lock server at ${cfg.server} closed the connection while we waited for ${what(cfg)}`, EXIT.UNAVAILABLE);
     }
     throw err;
-  } finally {
-    for (const s of WAIT_SIGNALS) process.off(s, stop);
   }
 }
 

@@ -1,4 +1,7 @@
-import type { Client } from '../client/client.js';
+import type { Client, HeldLockInfo } from '../client/client.js';
+import type { LockdError } from '../client/errors.js';
+import type { RunConfig } from './options.js';
+import { what, type Say } from './acquire-lock.js';
 import type { EtcdLocks } from '../etcd/etcd-locks.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -13,15 +16,33 @@ export interface HeldLock {
 /**
  * On lockd-server: lost when the connection closes, or when the server has
  * not answered a ping for two intervals (it may be stopped, or the path to it
- * gone silent). The release is written, not waited for: should it not
- * arrive, the close releases the lock anyway.
+ * gone silent). Across a planned restart of the server the client takes the
+ * lock back: the pings wait meanwhile, and the lock is lost only if it cannot
+ * ('lost'). The release is written, not waited for: should it not arrive, the
+ * close releases the lock anyway.
  */
-export function serverHeld(client: Client, lock: string, shared: boolean, interval: number): HeldLock {
+export function serverHeld(client: Client, cfg: RunConfig, say: Say): HeldLock {
+  const { lock, shared, pingInterval: interval } = cfg;
   return {
     watch(lose) {
       client.once('close', () => lose('the connection to the lock server closed'));
+      client.on('lost', (err: LockdError, held: HeldLockInfo) => {
+        if (held.name === lock && held.shared === shared) lose(err.message);
+      });
       let lastAnswer = performance.now();
+      let restarting = false;
+      client.on('restarting', (grace: number) => {
+        restarting = true;
+        if (cfg.verbose) say(`the lock server is restarting; taking ${what(cfg)} back within ${formatDuration(grace)}`);
+      });
+      client.on('reclaimed', (held: HeldLockInfo) => {
+        if (held.name !== lock || held.shared !== shared) return;
+        restarting = false;
+        lastAnswer = performance.now();
+        if (cfg.verbose) say(`took ${what(cfg)} back after the restart (token ${held.token})`);
+      });
       const check = () => {
+        if (restarting) return;
         const silent = performance.now() - lastAnswer;
         if (silent > 2 * interval) {
           // The connection stays open: if the server is only slow, the lock is

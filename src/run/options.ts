@@ -45,7 +45,7 @@ is released when lockd-run ends, however it ends.`,
     { flags: '-n, --nonblock', description: 'If the lock is busy, exit at once (the default)' },
     {
       flags: '-w, --wait [duration]',
-      description: 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5); the next word is taken as DURATION only if it is one',
+      description: 'Wait for the lock, for ever or up to DURATION (500ms, 30s, 2m, 1h, 1.5), retrying a server that cannot be reached meanwhile; the next word is taken as DURATION only if it is one',
       isValue: (word) => parseDuration(word) !== null,
     },
     ...SERVER_OPTIONS,
