@@ -313,6 +313,34 @@ grace('without --state-dir a shutdown keeps nothing and tells nobody', async () 
   assert.not.match(c.text, /going-away/);
 });
 
+grace('under systemd: STATE_DIRECTORY is the state directory; stats counts what is reserved', async (t) => {
+  const [port] = await freePorts(1);
+  const start = () => launch(LOCKD_SERVER, ['--tcp', `127.0.0.1:${port}`], { env: { STATE_DIRECTORY: `${t.dir}:/nonexistent` } });
+  let server = start();
+  await server.waitFor(/listening on /);
+  const holder = connect(`127.0.0.1:${port}`, { reclaim: false });
+  await holder.acquire('job');
+  await stop(server);
+  assert.ok(fs.existsSync(path.join(t.dir, 'lockd-state.json')));
+  server = start();
+  await server.waitFor(/listening on .*; 1 lock\(s\) kept from the planned restart, for 15s at most/);
+  const viewer = connect(`127.0.0.1:${port}`);
+  assert.is((await viewer.stats()).reserved, 1);
+  await viewer.disconnect();
+  await stop(server);
+});
+
+grace('a --state-dir that cannot be used, and --reclaim-grace without one, are one-line errors', async (t) => {
+  const file = path.join(t.dir, 'a-file');
+  fs.writeFileSync(file, '');
+  const bad = launch(LOCKD_SERVER, ['--tcp', '127.0.0.1:0', '--state-dir', path.join(file, 'state')]);
+  assert.is((await bad.exited).code, 71);
+  assert.match(bad.stderr, /^lockd-server: cannot use --state-dir .*a-file\/state: ENOTDIR[^\n]*\n$/);
+  const lone = launch(LOCKD_SERVER, ['--tcp', '127.0.0.1:0', '--reclaim-grace', '5s']);
+  assert.is((await lone.exited).code, 64);
+  assert.is(lone.stderr, 'lockd-server: --reclaim-grace goes with --state-dir\n');
+});
+
 grace.run();
 
 // ---- lockd-run ----

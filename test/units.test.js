@@ -147,6 +147,49 @@ table('drop releases all and counts orphans; map keys like __proto__ are plain n
   assert.is(t.shared.size, 0);
 });
 
+table('a restored grant keeps its token, and later grants get larger ones', () => {
+  const t = new LockTable(100);
+  const reserved = Object.assign(new Owner(), { reserved: true });
+  assert.ok(t.restore(reserved, 'x', false, 5000, 1, Infinity));
+  assert.not.ok(t.restore(new Owner(), 'x', false, 5001, 1, Infinity), 'an exclusive lock restored twice');
+  const b = new Owner();
+  assert.is(t.get(b, 'x'), 0, 'held, to everyone but its reclaimer');
+  assert.is(t.get(b, 'y'), 5001);
+  const reclaimer = new Owner();
+  const moved = t.transfer(t.exclusive.get('x'), reclaimer);
+  assert.equal([moved.token, t.holder('x') === reclaimer, t.heldBy(reserved), t.heldBy(reclaimer)], [5000, true, 0, 1]);
+  assert.is(t.transfer(moved, reclaimer), null, 'already its own');
+});
+
+table('a shared lock with a reserved holder admits nobody new until it is reclaimed', () => {
+  const t = new LockTable();
+  const [r1, r2] = [new Owner(), new Owner()].map((o) => Object.assign(o, { reserved: true }));
+  t.restore(r1, 'pool', true, 10, 1, 3);
+  t.restore(r2, 'pool', true, 11, 1, 3);
+  const [a, b, c] = [new Owner(), new Owner(), new Owner()];
+  assert.is(t.sharedGet(a, 'pool'), 0, 'not even the old sg');
+  assert.is(t.sharedTryGet(a, 'pool', 3), 0, 'not under its maximum either');
+  const w = t.enqueue(a, 'pool', true, 3);
+  t.transfer(t.shared.get('pool').get(r1), b);
+  assert.equal(t.granted, [], 'one reserved holder is left');
+  t.transfer(t.shared.get('pool').get(r2), c);
+  assert.equal(t.granted, [w], 'every reserved holder is back: the waiter is admitted');
+  assert.is(w.count, 3);
+});
+
+table('dropping a reserved owner (the grace is over) serves the waiters in order', () => {
+  const t = new LockTable();
+  const r = Object.assign(new Owner(), { reserved: true });
+  t.restore(r, 'x', false, 10, 1, Infinity);
+  t.restore(r, 'pool', true, 11, 1, 1);
+  const [a, b] = [new Owner(), new Owner()];
+  const wx = t.enqueue(a, 'x', false);
+  const wp = t.enqueue(b, 'pool', true, 1);
+  assert.equal(t.drop(r), { orphans: 1, sharedOrphans: 1 });
+  assert.equal(t.granted, [wx, wp]);
+  assert.ok(wx.token > 11 && wp.token > wx.token);
+});
+
 table.run();
 
 const cli = suite('parseCommandLine');

@@ -226,6 +226,7 @@ function fullStats(srv: ServerState): Reply {
     ['refusals_full', counters.refusals.full],
     ['refusals_limit', counters.refusals.limit],
     ['refusals_auth', counters.refusals.auth],
+    ['reserved', srv.reservations.size],
     ['memory_used', srv.memoryUsed],
     ['memory_limit', srv.policy.maxMemory],
     ['uptime_seconds', Math.floor((Date.now() - srv.started) / 1000)],
