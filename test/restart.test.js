@@ -323,7 +323,7 @@ grace('under systemd: STATE_DIRECTORY is the state directory; stats counts what 
   await stop(server);
   assert.ok(fs.existsSync(path.join(t.dir, 'lockd-state.json')));
   server = start();
-  await server.waitFor(/listening on .*; 1 lock\(s\) kept from the planned restart, for 15s at most/);
+  await server.waitFor(/listening on .*; 1 lock\(s\) kept from the planned restart for 1[45]s more/);
   const viewer = connect(`127.0.0.1:${port}`);
   assert.is((await viewer.stats()).reserved, 1);
   await viewer.disconnect();
@@ -335,7 +335,7 @@ grace('a --state-dir that cannot be used, and --reclaim-grace without one, are o
   fs.writeFileSync(file, '');
   const bad = launch(LOCKD_SERVER, ['--tcp', '127.0.0.1:0', '--state-dir', path.join(file, 'state')]);
   assert.is((await bad.exited).code, 71);
-  assert.match(bad.stderr, /^lockd-server: cannot use --state-dir .*a-file\/state: ENOTDIR[^\n]*\n$/);
+  assert.match(bad.stderr, /^lockd-server: cannot use --state-dir .*a-file\/state: not a directory\n$/);
   const lone = launch(LOCKD_SERVER, ['--tcp', '127.0.0.1:0', '--reclaim-grace', '5s']);
   assert.is((await lone.exited).code, 64);
   assert.is(lone.stderr, 'lockd-server: --reclaim-grace goes with --state-dir\n');

@@ -36,7 +36,7 @@ const COMMAND_LINE: CommandLineSpec = {
     { flags: '--write-timeout <duration>', description: `Close a connection that leaves its replies unread this long (default: ${DEFAULT_LIMITS.writeTimeout / 1000}s)` },
     { flags: '--keepalive <duration>', description: `Idle time before TCP keepalive probes a client (default: ${DEFAULT_LIMITS.keepAlive / 1000}s; then 10 probes 1s apart)` },
     { flags: '--state-dir <path>', description: 'Keep the held locks here across a planned restart (SIGTERM, SIGINT) for their holders to reclaim (env STATE_DIRECTORY, which systemd sets; default: none)' },
-    { flags: '--reclaim-grace <duration>', description: `How long locks kept across a restart wait to be reclaimed before they are freed (default: ${DEFAULT_RECLAIM_GRACE / 1000}s)` },
+    { flags: '--reclaim-grace <duration>', description: `How long, from a planned shutdown, the locks kept wait for their holders to reclaim them (default: ${DEFAULT_RECLAIM_GRACE / 1000}s)` },
     { flags: '--metrics <host:port>', description: 'Serve Prometheus metrics at http://HOST:PORT/metrics and a health check at /healthz (default: off)' },
     { flags: '-v, --verbose', description: 'Log connections, grants, waits, releases, orphans and unknown commands to stdout' },
   ],
@@ -126,7 +126,8 @@ async function main(): Promise<number | void> {
     const where = e.port !== undefined ? describeEndpoint({ host: e.address ?? '*', port: e.port }) : e.address;
     const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
     if (e.syscall !== 'listen' && e.syscall !== 'bind' && stateDir !== undefined && e.path !== undefined) {
-      throw new CliError(`cannot use --state-dir ${stateDir}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`, EXIT.OSERR);
+      const reason = { EACCES: 'permission denied', ENOTDIR: 'not a directory', EROFS: 'read-only file system', ENOENT: 'no such directory' }[e.code ?? ''] ?? e.message;
+      throw new CliError(`cannot use --state-dir ${stateDir}: ${reason}`, EXIT.OSERR);
     }
     throw new CliError(`cannot listen${where ? ` on ${where}` : ''}: ${why}`, EXIT.OSERR);
   }
@@ -158,7 +159,7 @@ async function main(): Promise<number | void> {
   // Always, so that a port chosen with 0 is known.
   const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);
   const metrics = server.metrics ? `; metrics on http://${describeEndpoint(server.metrics)}/metrics` : '';
-  const reserved = server.reserved > 0 ? `; ${server.reserved} lock(s) kept from the planned restart, for ${formatDuration(listenOptions.reclaimGrace ?? DEFAULT_RECLAIM_GRACE)} at most` : '';
+  const reserved = server.reserved > 0 ? `; ${server.reserved} lock(s) kept from the planned restart for ${formatDuration(Math.ceil((server.reservedUntil - Date.now()) / 1000) * 1000)} more` : '';
   logEvent(`lockd-server ${VERSION} listening on ${where.join(' and ')}${metrics}${reserved}`);
   await stopped;
   const done = await server.shutdown();

@@ -113,6 +113,8 @@ const DEFAULT_CONNECT_TIMEOUT = 10_000;
 /** Reconnecting after a planned restart: the first retry's delay, and the longest (see Backoff). */
 const RECONNECT_FIRST = 50;
 const RECONNECT_MAX = 1_000;
+/** How much sooner than the server's grace the client gives up reclaiming (at most a tenth of it). */
+const RECLAIM_MARGIN = 500;
 /** The bound on a `mayHang` request to an old server when no request timeout is set. */
 const OLD_SERVER_REPLY_TIMEOUT = 3_000;
 const RESOLVED = Promise.resolve();
@@ -541,7 +543,9 @@ export class Client extends EventEmitter {
    */
   private goingAway(grace: number, key: string): void {
     this.emit('restarting', grace);
-    if (this.reclaimLocks && !this.ending) this.restart = { key, grace, deadline: performance.now() + grace };
+    // Giving up a little before the server frees the locks: never after it.
+    const deadline = performance.now() + grace - Math.min(RECLAIM_MARGIN, grace / 10);
+    if (this.reclaimLocks && !this.ending) this.restart = { key, grace, deadline };
     else this.failure ??= new LockdError('the lock server shut down', 'ECONNCLOSED');
     this.socket.destroy();
   }

@@ -45,7 +45,7 @@ export interface ListenOptions {
    * reserve for their holders (docs/protocol.md, "Planned restarts"). Made if missing.
    */
   stateDir?: string;
-  /** How long reserved locks wait to be reclaimed, in ms (default 15000). */
+  /** How long, from shutdown(), the locks kept wait for their holders, in ms (default 15000); the holders are told. */
   reclaimGrace?: number;
 }
 
@@ -113,6 +113,8 @@ export interface LockServer {
   shutdown(): Promise<Shutdown>;
   /** Locks reserved for reclaim from the last planned shutdown, not yet reclaimed nor expired. */
   readonly reserved: number;
+  /** When the reservations end (ms since the epoch), or 0 when none were made. */
+  readonly reservedUntil: number;
 }
 
 /** Starts a lock server; resolves once every listener is ready, rejects if one cannot listen. */
@@ -141,7 +143,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
   const stateDir = options.stateDir ?? null;
   // Read before listening, so that no client can take a reserved name first;
   // consumed once we listen, so that a start that fails leaves it for the next.
-  const taken = stateDir === null ? null : takeState(stateDir, srv, grace);
+  const taken = stateDir === null ? null : takeState(stateDir, srv);
   const live = new Set<Connection>();
   const whenEmpty: (() => void)[] = [];
   let unixCount = 0;
@@ -307,6 +309,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     get reserved() {
       return srv.reservations.size;
     },
+    reservedUntil: taken?.until ?? 0,
   };
 }
 
@@ -314,7 +317,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
 const NO_KEY = '0';
 
 /** Reserves the locks of the state file in dir, if any, until the grace is over; consume() once listening. */
-function takeState(dir: string, srv: ServerState, grace: number): { consume(): void } | null {
+function takeState(dir: string, srv: ServerState): { consume(): void; until: number } | null {
   checkStateDir(dir);
   const taken = readStateFile(dir);
   if (taken.kind === 'bad') {
@@ -322,19 +325,19 @@ function takeState(dir: string, srv: ServerState, grace: number): { consume(): v
     return null;
   }
   if (taken.kind === 'none') return null;
+  const { consume } = taken;
   const now = Date.now();
-  // Its holders stop trying `grace` ms after it was written (as they were told), nor longer than ours.
-  const until = Math.min(now + grace, taken.state.written + taken.state.grace);
-  if (until > now) {
-    const reserved = reserve(srv, taken.state);
-    if (reserved > 0) {
-      srv.log?.(`reserved ${reserved} lock(s) from the planned shutdown for reclaim within ${until - now} ms`);
-      setTimeout(() => expireReservations(srv), until - now).unref();
-    }
-  } else {
-    srv.log?.('the state file from the planned shutdown is older than its grace: no locks reserved');
+  // For the grace its holders were told, from when it was written (they
+  // give up a little sooner): freed earlier, a lock could go to another while
+  // its holder still runs. Not longer from now either, should the clock have gone back.
+  const until = Math.min(taken.state.written, now) + taken.state.grace;
+  if (until <= now) {
+    srv.log?.('the state file of the planned shutdown is older than its grace: no locks reserved');
+    return { consume, until: 0 };
   }
-  return taken;
+  if (reserve(srv, taken.state) === 0) return { consume, until: 0 };
+  setTimeout(() => expireReservations(srv), until - now).unref();
+  return { consume, until };
 }
 
 function bind(server: net.Server, where: net.ListenOptions): Promise<void> {
