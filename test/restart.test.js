@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
-import { launch, LOCKD_RUN, LOCKD_SERVER, nodeCommand } from './helpers/run.js';
+import { launch, LOCKD_CTL, LOCKD_RUN, LOCKD_SERVER, nodeCommand } from './helpers/run.js';
 import { freePorts } from './helpers/ports.js';
 import { until } from './helpers/server.js';
 import { connect } from '../dist/index.js';
@@ -327,6 +327,10 @@ grace('under systemd: STATE_DIRECTORY is the state directory; stats counts what 
   const viewer = connect(`127.0.0.1:${port}`);
   assert.is((await viewer.stats()).reserved, 1);
   await viewer.disconnect();
+  // The operator sees the lock kept for its holder.
+  const ctl = launch(LOCKD_CTL, ['-S', `127.0.0.1:${port}`, 'list']);
+  assert.is((await ctl.exited).code, 0, ctl.stderr);
+  assert.match(ctl.stdout, /^job +exclusive +1 .*127\.0\.0\.1:\d+ \(reserved\)$/m);
   await stop(server);
 });
 

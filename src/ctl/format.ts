@@ -15,6 +15,8 @@ export function cell(text: string): string {
   return brief(text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`));
 }
 
+/** A holder kept from before a planned restart says so: it is not back yet. */
+const holderName = (h: HolderView) => `${cell(h.name)}${h.reserved ? ' (reserved)' : ''}`;
 const age = (ms: number | null) => (ms === null ? UNKNOWN : formatDuration(ms));
 const known = (value: number | string | null) => (value === null ? UNKNOWN : String(value));
 
@@ -50,7 +52,7 @@ export function locksTable(locks: LockView[]): string {
         age(first.age),
         known(first.token),
         known(lock.waiterCount),
-        lock.holders.map((h) => cell(h.name)).join(', '),
+        lock.holders.map(holderName).join(', '),
       ];
     }),
   );
@@ -60,7 +62,7 @@ export function lockDetail(lock: LockView): string {
   const what = `${lock.shared ? 'shared lock' : 'lock'} "${cell(lock.name)}"`;
   const max = maxOf(lock);
   let out = `${what}: ${lock.holderCount} holder(s)${max === null ? '' : `, at most ${max}`}\n`;
-  out += table(['HOLDER', 'ADDRESS', 'AGE', 'TOKEN'], lock.holders.map((h) => [cell(h.name), known(h.address), age(h.age), known(h.token)]));
+  out += table(['HOLDER', 'ADDRESS', 'AGE', 'TOKEN'], lock.holders.map((h) => [holderName(h), known(h.address), age(h.age), known(h.token)]));
   out += more(lock.holderCount, lock.holders.length);
   if (lock.waiters === null || lock.waiterCount === null) return `${out}waiters: - (an old server does not show them)\n`;
   if (lock.waiterCount === 0) return `${out}waiters: none\n`;

@@ -11,6 +11,8 @@ export interface HolderView {
   age: number | null;
   token: number | null;
   max: number | null;
+  /** Kept from before a planned restart, for its holder to reclaim. */
+  reserved?: true;
 }
 
 export interface LockView {

@@ -13,6 +13,8 @@ export interface HolderRecord {
   token: number;
   /** Shared: the maximum it asked for, or null for none. */
   max: number | null;
+  /** Present (true) only for a holder from before a planned restart that has not reclaimed it yet. */
+  reserved?: true;
 }
 
 /** A connection queued for a lock, in queue order. */

@@ -236,7 +236,9 @@ function fullStats(srv: ServerState): Reply {
 function holderRecord(held: Held, now: number): HolderRecord {
   const s = held.owner as Session;
   const max = held.shared ? held.max : null;
-  return { name: s.label, address: s.address, since: held.since, age: now - held.since, token: held.token, max };
+  const record: HolderRecord = { name: s.label, address: s.address, since: held.since, age: now - held.since, token: held.token, max };
+  if (s.reserved) record.reserved = true;
+  return record;
 }
 
 function waiterRecords(srv: ServerState, name: string, shared: boolean, now: number): WaiterRecord[] {
