@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { parseCommandLine, type CommandLineSpec } from '../util/command-line.js';
-import { listen, DEFAULT_PORT, DEFAULT_LIMITS, DEFAULT_RECLAIM_GRACE, type ListenOptions, type Limits } from '../server/listen.js';
+import { listen, DEFAULT_PORT, DEFAULT_LIMITS, DEFAULT_RECLAIM_GRACE, MAX_RECLAIM_GRACE, StateDirError, type ListenOptions, type Limits } from '../server/listen.js';
 import { durationOption, sizeOption, wholeOption } from '../util/option-values.js';
 import { readToken, readPem } from '../util/secret-files.js';
 import { parseEndpoint, describeEndpoint } from '../util/address.js';
@@ -101,6 +101,7 @@ async function main(): Promise<number | void> {
   if (opts.reclaimGrace !== undefined) {
     if (stateDir === undefined) throw new CliError('--reclaim-grace goes with --state-dir');
     listenOptions.reclaimGrace = durationOption(opts.reclaimGrace, '--reclaim-grace');
+    if (listenOptions.reclaimGrace > MAX_RECLAIM_GRACE) throw new CliError('--reclaim-grace: at most 1h');
   }
   if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.tlsCa !== undefined) {
@@ -122,13 +123,10 @@ async function main(): Promise<number | void> {
   try {
     server = await listen(listenOptions);
   } catch (err) {
+    if (err instanceof StateDirError) throw new CliError(err.message, EXIT.OSERR);
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const where = e.port !== undefined ? describeEndpoint({ host: e.address ?? '*', port: e.port }) : e.address;
     const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    if (e.syscall !== 'listen' && e.syscall !== 'bind' && stateDir !== undefined && e.path !== undefined) {
-      const reason = { EACCES: 'permission denied', ENOTDIR: 'not a directory', EROFS: 'read-only file system', ENOENT: 'no such directory' }[e.code ?? ''] ?? e.message;
-      throw new CliError(`cannot use --state-dir ${stateDir}: ${reason}`, EXIT.OSERR);
-    }
     throw new CliError(`cannot listen${where ? ` on ${where}` : ''}: ${why}`, EXIT.OSERR);
   }
 
@@ -137,7 +135,8 @@ async function main(): Promise<number | void> {
     try {
       fs.writeFileSync(pidFile, `${process.pid}\n`);
     } catch (err) {
-      await server.destroy();
+      // Handed over again, not dropped: the locks kept from a restart stay kept for the next start.
+      await server.shutdown();
       throw new CliError(`cannot write pid file ${pidFile}: ${(err as Error).message}`, EXIT.OSERR);
     }
   }
@@ -152,9 +151,14 @@ async function main(): Promise<number | void> {
       logEvent(`${signal}: shutting down, closing ${server.connections} connection(s)`);
       resolve();
     };
-    // A second signal while the clients are told does not cut the telling short: it is bounded anyway.
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // Handlers stay: a second signal must not kill the server while it hands the locks over (that is bounded anyway).
+    let stopping = false;
+    const once = (signal: string) => {
+      if (!stopping) stop(signal);
+      stopping = true;
+    };
+    process.on('SIGINT', once);
+    process.on('SIGTERM', once);
   });
   // Always, so that a port chosen with 0 is known.
   const where = [server.tcp && describeEndpoint({ ...server.tcp, tls: !!listenOptions.tls }), server.unix && `unix:${server.unix}`].filter(Boolean);

@@ -3,7 +3,7 @@ import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { MAX_REPLY_LINE, parseGoingAway, parseGrant, parseHello, parseMe, parseRefusal, splitPair, splitStatus } from '../protocol/reply-parse.js';
-import { Backoff, sleep } from './backoff.js';
+import { Backoff } from './backoff.js';
 import { formatDuration } from '../util/duration.js';
 import { GLOCKD_READ_SIZE, isProbeReply, MAX_AUTH_TOKEN, padLine, probe } from '../protocol/old-servers.js';
 import { pollAcquire } from './poll-acquire.js';
@@ -95,7 +95,25 @@ interface ReplyShape {
   mayHang?: boolean;
   /** The request to send again after a planned restart, when it differs (a wait, with the time left). */
   again?: () => string;
+  /** Not sent again after a planned restart (a reclaim: the next one is made afresh), but failed with RESTARTED. */
+  notAgain?: boolean;
 }
+
+/**
+ * A lock this client holds, as it knows it. `key` reclaims it after a
+ * planned restart; `on` is the connection (see Client.generation) it is known
+ * to be held on, since a going-away line's key is good only for the locks
+ * held on that connection: one whose reclaim was cut short by a second
+ * restart is still reserved under the key of the first.
+ */
+interface HeldEntry {
+  token: number | null;
+  key: string | null;
+  on: number;
+}
+
+/** How a reclaim cut short by another planned restart fails: the lock is reclaimed again, not lost. */
+const RESTARTED = new Error('restarted again');
 
 /** A request waiting for its reply lines. */
 interface Pending extends ReplyShape {
@@ -139,13 +157,19 @@ export class Client extends EventEmitter {
   private failure: LockdError | null = null;
   private info: ServerInfo | null = null;
   /** Exclusive locks held, with their tokens (null: taken with get(), which has none). */
-  private readonly heldExclusive = new Map<string, number | null>();
+  private readonly heldExclusive = new Map<string, HeldEntry>();
   /** Shared locks asked for (getShared(), so also by the old-server fallback, or acquire()) and not released since. */
-  private readonly heldShared = new Map<string, number | null>();
+  private readonly heldShared = new Map<string, HeldEntry>();
+  /** Shared locks whose release is not answered yet: still held should the server go away first. */
+  private readonly releasingShared = new Map<string, HeldEntry>();
+  /** Counts the connections made (the first, and each after a planned restart). */
+  private generation = 0;
+  /** Ends the wait between two reconnecting attempts early (disconnect(), destroy()). */
+  private wake: (() => void) | null = null;
   /** The name given to setName(), sent again after a restart. */
   private registered: string | null = null;
-  /** Set by the going-away line: the key that reclaims our locks, and until when to try. */
-  private restart: { key: string; grace: number; deadline: number } | null = null;
+  /** Set by the going-away line: the grace announced, and until when to try. */
+  private restart: { grace: number; deadline: number } | null = null;
   /** Between the going-away line and being back (or giving up). */
   private reconnecting = false;
   /** Requests the server went away without answering, to send again once back. */
@@ -190,6 +214,7 @@ export class Client extends EventEmitter {
 
   /** Opens a connection (the first, or again after a planned restart); its events count while it is the current one. */
   private open(): void {
+    this.generation++;
     this.closed = false;
     this.connecting = true;
     this.failure = null;
@@ -292,7 +317,7 @@ export class Client extends EventEmitter {
   /** Takes an exclusive lock: resolves 1, or rejects ELOCKBUSY when another connection holds it. */
   async get(name: string): Promise<number> {
     const n = await this.simple('g', name, 'ELOCKBUSY');
-    if (!this.heldExclusive.has(name)) this.heldExclusive.set(name, null);
+    if (!this.heldExclusive.has(name)) this.heldExclusive.set(name, this.entry(null));
     return n;
   }
 
@@ -325,13 +350,19 @@ export class Client extends EventEmitter {
   getShared(name: string): Promise<number> {
     const count = this.simple('sg', name, null);
     // Noted as sent: `sg` always joins, and the server takes requests in order.
-    if (!this.heldShared.has(name)) this.heldShared.set(name, null);
+    if (!this.heldShared.has(name)) this.heldShared.set(name, this.entry(null));
     return count;
   }
 
   releaseShared(name: string): Promise<number> {
     const released = this.simple('sr', name, 'ENOTHELD');
+    const entry = this.heldShared.get(name);
     this.heldShared.delete(name);
+    if (entry) {
+      this.releasingShared.set(name, entry);
+      const forget = () => void (this.releasingShared.get(name) === entry && this.releasingShared.delete(name));
+      released.then(forget, forget);
+    }
     return released;
   }
 
@@ -425,7 +456,7 @@ export class Client extends EventEmitter {
       if (n !== 0) throw new LockdError(`unexpected reply: ${brief(line)}`, 'EPROTOCOL');
       throw failureOf(text, 'ELOCKBUSY');
     }
-    (options.shared ? this.heldShared : this.heldExclusive).set(name, grant.token);
+    (options.shared ? this.heldShared : this.heldExclusive).set(name, this.entry(grant.token));
     return grant;
   }
 
@@ -500,6 +531,11 @@ export class Client extends EventEmitter {
   /** Closes the connection; the server releases every lock it held. */
   disconnect(): Promise<void> {
     this.ending = true;
+    if (this.reconnecting) {
+      const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+      this.stopReconnecting();
+      return closed;
+    }
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());
@@ -526,7 +562,8 @@ export class Client extends EventEmitter {
   /** Drops the connection at once (no FIN handshake wait). */
   destroy(): void {
     this.ending = true;
-    this.socket.destroy();
+    if (this.reconnecting) this.stopReconnecting();
+    else this.socket.destroy();
   }
 
   /** Closed for good: not while it reconnects after a planned restart. */
@@ -536,6 +573,10 @@ export class Client extends EventEmitter {
 
   // ---- planned restarts (docs/protocol.md, "Planned restarts") ----
 
+  private entry(token: number | null): HeldEntry {
+    return { token, key: null, on: this.generation };
+  }
+
   /**
    * The server is going away and keeps our locks for grace ms. Nothing more
    * comes on this connection, and every request it has not answered had no
@@ -543,9 +584,12 @@ export class Client extends EventEmitter {
    */
   private goingAway(grace: number, key: string): void {
     this.emit('restarting', grace);
+    for (const held of [this.heldExclusive, this.heldShared, this.releasingShared]) {
+      for (const entry of held.values()) if (entry.on === this.generation) entry.key = key;
+    }
     // Giving up a little before the server frees the locks: never after it.
     const deadline = performance.now() + grace - Math.min(RECLAIM_MARGIN, grace / 10);
-    if (this.reclaimLocks && !this.ending) this.restart = { key, grace, deadline };
+    if (this.reclaimLocks && !this.ending) this.restart = { grace, deadline };
     else this.failure ??= new LockdError('the lock server shut down', 'ECONNCLOSED');
     this.socket.destroy();
   }
@@ -557,18 +601,26 @@ export class Client extends EventEmitter {
       if (p.timer) clearTimeout(p.timer);
       p.timer = undefined;
       p.lines = [];
-      this.resend.push(p);
+      if (p.notAgain) p.reject(RESTARTED);
+      else this.resend.push(p);
     }
     void this.reconnect();
   }
 
+  /** disconnect() or destroy() while reconnecting: the attempt under way, or the wait for the next, ends now. */
+  private stopReconnecting(): void {
+    this.wake?.();
+    this.socket.destroy();
+  }
+
   /** Connects again, with backoff and jitter, until the grace is over; then takes back each lock held and sends again what was not answered. */
   private async reconnect(): Promise<void> {
-    const { key, grace, deadline } = this.restart!;
+    const { grace, deadline } = this.restart!;
     this.restart = null;
     const backoff = new Backoff(RECONNECT_FIRST, RECONNECT_MAX);
     let info: ServerInfo | null = null;
-    let why = `the lock server did not come back within ${formatDuration(grace)}`;
+    // The grace told less what the server took to write its state: 14998 ms is said as 15s.
+    let why = `the lock server did not come back within ${formatDuration(Math.round(grace / 100) * 100)}`;
     while (info === null && !this.ending) {
       const left = deadline - performance.now();
       if (left <= 0) break;
@@ -580,22 +632,23 @@ export class Client extends EventEmitter {
           why = `the lock server came back but refused us: ${(err as LockdError).message}`;
           break;
         }
-        await sleep(Math.min(backoff.next(), deadline - performance.now()));
+        await this.pause(Math.min(backoff.next(), deadline - performance.now()));
       }
     }
     this.reconnecting = false;
     if (info !== null && !info.extended) why = 'an old server came back, which cannot give locks back';
     if (info === null || !info.extended || this.ending) {
       const err = new LockdError(why, 'ELOST');
-      this.loseAll(err);
+      this.loseAll(err, !this.ending);
       this.failure = err;
       if (this.closed) this.closeForGood();
       else this.socket.destroy();
       return;
     }
     if (this.registered !== null) this.request(`iam ${this.registered}\n`, {}).catch(() => {});
-    for (const [name, token] of this.heldExclusive) this.reclaimLock(name, false, token, key);
-    for (const [name, token] of this.heldShared) this.reclaimLock(name, true, token, key);
+    for (const [held, shared] of [[this.heldExclusive, false], [this.heldShared, true], [this.releasingShared, true]] as const) {
+      for (const [name, entry] of held) this.reclaimLock(held, name, shared, entry);
+    }
     for (const p of this.resend.splice(0)) {
       if (p.again) p.text = p.again();
       this.enqueue(p);
@@ -603,29 +656,54 @@ export class Client extends EventEmitter {
     this.sendQueued();
   }
 
-  private reclaimLock(name: string, shared: boolean, token: number | null, key: string): void {
+  /** A wait between reconnecting attempts, that stopReconnecting() ends early. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.wake = done;
+    });
+  }
+
+  /**
+   * Takes one lock back with its token and key: 'reclaimed', or 'lost' (not
+   * for a shared lock whose release was under way: it goes anyway). Cut
+   * short by another restart, it is tried again after that one.
+   */
+  private reclaimLock(held: Map<string, HeldEntry>, name: string, shared: boolean, entry: HeldEntry): void {
     const lost = (why: string) => {
-      (shared ? this.heldShared : this.heldExclusive).delete(name);
-      this.emit('lost', new LockdError(why, 'ELOST'), { name, shared } satisfies HeldLockInfo);
+      if (held.get(name) !== entry) return;
+      held.delete(name);
+      if (held !== this.releasingShared) this.emit('lost', new LockdError(why, 'ELOST'), { name, shared } satisfies HeldLockInfo);
     };
     const lock = `${shared ? 'shared lock' : 'lock'} "${brief(name)}"`;
     // get() and getShared() answer no token: nothing to reclaim with.
-    if (token === null) return lost(`the lock server restarted; ${lock} was taken without a fencing token and cannot be reclaimed`);
-    this.request(`${shared ? 'rsg' : 'rg'} ${token} ${key} ${name}\n`, {}).then(
+    if (entry.token === null) return lost(`the lock server restarted; ${lock} was taken without a fencing token and cannot be reclaimed`);
+    if (entry.key === null) return lost(`the lock server restarted; ${lock} was not yet held when it said so`);
+    const token = entry.token;
+    this.request(`${shared ? 'rsg' : 'rg'} ${token} ${entry.key} ${name}\n`, { notAgain: true }).then(
       ([line]) => {
-        if (parseGrant(line)) this.emit('reclaimed', { name, shared, token } satisfies HeldLockInfo);
-        else lost(`the lock server restarted and did not give ${lock} back (its grace may have run out)`);
+        if (!parseGrant(line)) return lost(`the lock server restarted and did not give ${lock} back (its grace may have run out)`);
+        entry.on = this.generation;
+        if (held !== this.releasingShared) this.emit('reclaimed', { name, shared, token } satisfies HeldLockInfo);
       },
-      (err: Error) => lost(`the lock server restarted; reclaiming ${lock} failed: ${err.message}`),
+      (err: Error) => {
+        if (err !== RESTARTED) lost(`the lock server restarted; reclaiming ${lock} failed: ${err.message}`);
+      },
     );
   }
 
-  /** Every lock held is lost ('lost' for each), and every request the server went away from fails. */
-  private loseAll(err: LockdError): void {
+  /** Every lock held is lost ('lost' for each, if tell), and every request the server went away from fails. */
+  private loseAll(err: LockdError, tell = true): void {
     for (const [held, shared] of [[this.heldExclusive, false], [this.heldShared, true]] as const) {
-      for (const name of held.keys()) this.emit('lost', err, { name, shared } satisfies HeldLockInfo);
+      if (tell) for (const name of held.keys()) this.emit('lost', err, { name, shared } satisfies HeldLockInfo);
       held.clear();
     }
+    this.releasingShared.clear();
     for (const p of this.resend.splice(0)) p.reject(err);
   }
 
@@ -826,7 +904,7 @@ export class Client extends EventEmitter {
   private closeForGood(): void {
     const err = this.closedError();
     // Not news to a caller that closed it.
-    if (!this.ending) this.loseAll(new LockdError('the connection to the lock server closed', 'ECONNCLOSED'));
+    this.loseAll(new LockdError('the connection to the lock server closed', 'ECONNCLOSED'), !this.ending);
     for (const p of this.pending.drain()) {
       if (p.timer) clearTimeout(p.timer);
       p.reject(err);

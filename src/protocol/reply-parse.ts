@@ -40,7 +40,7 @@ export function parseGrant(line: string): { count: number; token: number } | nul
 
 /** The going-away line (see replies.goingAway): the grace in ms and the reclaim key, or null when the line is not one. */
 export function parseGoingAway(line: string): { grace: number; key: string } | null {
-  const m = /^! going-away (\d{1,9}) ([0-9a-f]{1,64})$/.exec(line);
+  const m = /^! going-away (\d{1,10}) ([0-9a-f]{1,64})$/.exec(line);
   return m ? { grace: Number(m[1]), key: m[2] } : null;
 }
 

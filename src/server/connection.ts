@@ -350,8 +350,8 @@ function onSocketClose(this: OwnedSocket): void {
   this.owner.onClose();
 }
 
-/** How long a planned shutdown waits for a connection's last lines to go out. */
-const SHUTDOWN_BOUND = 2_000;
+/** How long a planned shutdown waits for a connection's last lines to go out: after it, nothing more reaches the client. */
+export const SHUTDOWN_BOUND = 2_000;
 
 /** Connections with replies waiting for the end of this turn. */
 const pendingFlush: Connection[] = [];

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection, SHUTDOWN_BOUND, type ConnectionLimits } from './connection.js';
 import { ServerState, type Log } from './state.js';
 import type { Session } from './session.js';
 import { COMMAND_LIST } from './commands.js';
@@ -12,6 +12,7 @@ import { digest } from './auth.js';
 import { TOO_MANY_CONNECTIONS, goingAway } from '../protocol/replies.js';
 import { expireReservations, handOver, reserve } from './handover.js';
 import { checkStateDir, readStateFile, writeStateFile } from './state-file.js';
+export { StateDirError } from './state-file.js';
 import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 import { GLOCKD_READ_SIZE, MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
 import { RateLimitedWarning } from './rate-limited.js';
@@ -50,6 +51,7 @@ export interface ListenOptions {
 }
 
 export const DEFAULT_RECLAIM_GRACE = 15_000;
+export const MAX_RECLAIM_GRACE = 3_600_000;
 
 /** What a planned shutdown did. */
 export interface Shutdown {
@@ -139,7 +141,9 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     COMMAND_LIST.length,
   );
   const grace = options.reclaimGrace ?? DEFAULT_RECLAIM_GRACE;
-  if (!(Number.isInteger(grace) && grace >= 0)) throw new RangeError('reclaimGrace must be a whole number of ms');
+  if (!(Number.isInteger(grace) && grace >= 0 && grace <= MAX_RECLAIM_GRACE)) {
+    throw new RangeError(`reclaimGrace must be a whole number of ms, at most ${MAX_RECLAIM_GRACE}`);
+  }
   const stateDir = options.stateDir ?? null;
   // Read before listening, so that no client can take a reserved name first;
   // consumed once we listen, so that a start that fails leaves it for the next.
@@ -223,8 +227,6 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     throw err;
   }
 
-  taken?.consume();
-
   // Accepting fails when the process is out of descriptors (EMFILE, ENFILE):
   // libuv resets that connection. Say so, a line a second at most, and go on.
   const acceptFailures = new RateLimitedWarning(srv.warn, 'failed');
@@ -246,6 +248,8 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       throw err;
     }
   }
+  // Every listener is up: this start serves, and no later one may use the file again.
+  taken?.consume();
   const stopAccepting = () => {
     accepting = false;
     for (const s of servers) s.close();
@@ -284,12 +288,15 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
       stopAccepting();
       const result: Shutdown = { locks: 0, told: 0, failed: null };
       let keys = new Map<Session, string>();
+      let announced = grace;
       if (stateDir !== null) {
         // One synchronous step from here to the last going-away line: nothing is granted in between.
         const handed = handOver(srv, grace);
         try {
           writeStateFile(stateDir, handed.state);
           keys = handed.keys;
+          // Clients count the grace from when they hear of it: what the write took is already gone.
+          announced = Math.max(0, grace - (Date.now() - handed.state.written));
           result.locks = handed.state.holders.reduce((n, h) => n + h.locks.length, 0);
         } catch (err) {
           result.failed = (err as Error).message;
@@ -300,7 +307,7 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
         const key = keys.get(conn.session);
         if (key !== undefined) result.told++;
         // Every connection that said hello hears it, holding locks or not: a waiter then queues again.
-        conn.goAway(conn.session.ext && result.failed === null && stateDir !== null ? goingAway(grace, key ?? NO_KEY) : null);
+        conn.goAway(conn.session.ext && result.failed === null && stateDir !== null ? goingAway(announced, key ?? NO_KEY) : null);
       }
       await allGone();
       await stopMetrics();
@@ -320,17 +327,14 @@ const NO_KEY = '0';
 function takeState(dir: string, srv: ServerState): { consume(): void; until: number } | null {
   checkStateDir(dir);
   const taken = readStateFile(dir);
-  if (taken.kind === 'bad') {
-    srv.warn(`state file unreadable (${taken.why}): set aside as ${taken.setAside}; starting with no reserved locks`);
-    return null;
-  }
-  if (taken.kind === 'none') return null;
+  if (taken === null) return null;
   const { consume } = taken;
   const now = Date.now();
-  // For the grace its holders were told, from when it was written (they
-  // give up a little sooner): freed earlier, a lock could go to another while
-  // its holder still runs. Not longer from now either, should the clock have gone back.
-  const until = Math.min(taken.state.written, now) + taken.state.grace;
+  // For the grace its holders were told, from when it was written, plus the
+  // longest the line took to reach them (they give up a little sooner still):
+  // freed earlier, a lock could go to another while its holder still runs.
+  // Counted from now at the latest, should the clock have gone back.
+  const until = Math.min(taken.state.written, now) + taken.state.grace + SHUTDOWN_BOUND;
   if (until <= now) {
     srv.log?.('the state file of the planned shutdown is older than its grace: no locks reserved');
     return { consume, until: 0 };

@@ -8,10 +8,25 @@ import { parseHandOver, type HandOver } from './handover.js';
 
 const FILE = 'lockd-state.json';
 
+/** The state directory or its file cannot be used: the server does not start. */
+export class StateDirError extends Error {}
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+  ENOENT: 'no such directory',
+};
+
 /** Makes sure the state directory exists and can take the file, so that a shutdown does not find out too late. */
 export function checkStateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new StateDirError(`cannot use the state directory ${dir}: ${REASONS[e.code ?? ''] ?? e.message}`);
+  }
 }
 
 /** Writes, fsyncs and renames into place, then fsyncs the directory: after a crash there is the old file or the new, never half of one. */
@@ -29,16 +44,14 @@ export function writeStateFile(dir: string, state: HandOver): void {
   syncDir(dir);
 }
 
-export type Taken =
-  | { kind: 'none' }
-  | { kind: 'state'; state: HandOver; consume: () => void }
-  /** Unreadable as a state file: set aside as FILE.bad for a look, not used. */
-  | { kind: 'bad'; why: string; setAside: string };
+export type Taken = { state: HandOver; consume: () => void } | null;
 
 /**
  * Reads the state file left by a planned shutdown, if any. The caller calls
  * consume() once it serves clients: a start that failed before (its port in
- * use, say) leaves the file for the next one.
+ * use, say) leaves the file for the next one. A file that cannot be read is
+ * a StateDirError: starting without the locks it lists could grant them to
+ * others while their holders still run.
  */
 export function readStateFile(dir: string): Taken {
   const file = path.join(dir, FILE);
@@ -46,18 +59,15 @@ export function readStateFile(dir: string): Taken {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-    throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return null;
+    throw new StateDirError(`cannot read the state file ${file}: ${REASONS[e.code ?? ''] ?? e.message}`);
   }
   const state = parseHandOver(text);
   if (typeof state === 'string') {
-    const setAside = `${file}.bad`;
-    fs.renameSync(file, setAside);
-    syncDir(dir);
-    return { kind: 'bad', why: state, setAside };
+    throw new StateDirError(`the state file ${file} is unusable (${state}); the locks it lists may still be held by running jobs: move it away to start without them`);
   }
   return {
-    kind: 'state',
     state,
     consume: () => {
       fs.rmSync(file, { force: true });
