@@ -1,4 +1,4 @@
-export { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type LockServer, type Limits } from './server/listen.js';
+export { listen, DEFAULT_PORT, DEFAULT_LIMITS, type ListenOptions, type LockServer, type Limits, type Shutdown } from './server/listen.js';
 export {
   connect,
   Client,
@@ -7,6 +7,7 @@ export {
   type ClientOptions,
   type AcquireOptions,
   type Grant,
+  type HeldLockInfo,
   type ServerInfo,
   type LockRecord,
   type HolderRecord,
