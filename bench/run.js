@@ -24,9 +24,10 @@ const HOLD = opt('--connections', SMOKE ? 500 : 10_000);
 const STARTS = opt('--starts', SMOKE ? 3 : 32);
 const HANDOFFS = opt('--handoffs', SMOKE ? 50 : 1000);
 const ETCD_CYCLES = opt('--etcd-cycles', SMOKE ? 20 : 500);
+const RESTART_HOLDERS = opt('--restart-holders', SMOKE ? 50 : 1000);
 // --metrics: lockd-server serves Prometheus metrics (on a free port) throughout, to show they cost the lock path nothing.
 const METRICS = args.includes('--metrics');
-// --only c1,hold: just those scenarios (c50, c50p16, c1, reads, hold, startup, handoff, etcd), for working on one.
+// --only c1,hold: just those scenarios (c50, c50p16, c1, reads, hold, startup, handoff, etcd, restart), for working on one.
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 const wanted = (name) => !ONLY || ONLY.includes(name);
 const OUT = path.join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -347,6 +348,62 @@ async function etcdPrice(server) {
   }
 }
 
+/**
+ * A planned restart under load: RESTART_HOLDERS library connections holding
+ * a lock each, the server stopped with SIGTERM and started again on the same
+ * port with the same --state-dir. The gap, from the signal to the last lock
+ * taken back, against a restart that keeps nothing (from the signal to the
+ * new server listening), alternating, in the same run.
+ */
+async function restartGap() {
+  const { connect } = await import('../dist/index.js');
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockd-bench-state-'));
+  const start = (keep) => new Promise((resolve, reject) => {
+    const args = [path.join(ROOT, 'bin', 'lockd-server'), '--tcp', `127.0.0.1:${port}`, ...(keep ? ['--state-dir', dir] : [])];
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      if (/listening on/.test(out)) resolve(proc);
+    });
+    proc.on('exit', (code) => reject(new Error(`lockd-server exited ${code} before listening: ${out}`)));
+  });
+  const restartOnce = async (keep) => {
+    const first = await start(keep);
+    const clients = Array.from({ length: RESTART_HOLDERS }, () => connect(`127.0.0.1:${port}`, { reclaim: keep }));
+    for (const c of clients) c.on('error', () => {});
+    await Promise.all(clients.map((c, i) => c.acquire(`job-${i}`)));
+    const back = keep ? Promise.all(clients.map((c) => new Promise((resolve) => c.once('reclaimed', resolve)))) : null;
+    const t = performance.now();
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    first.kill('SIGTERM');
+    await exited;
+    const second = await start(keep);
+    const listening = performance.now() - t;
+    await back;
+    const gap = performance.now() - t;
+    await Promise.all(clients.map((c) => c.disconnect()));
+    second.kill('SIGTERM');
+    await new Promise((resolve) => second.once('exit', resolve));
+    return { listening, gap };
+  };
+  const kept = [];
+  const plain = [];
+  const rounds = SMOKE ? 1 : 6;
+  for (let i = 0; i < rounds; i++) {
+    for (const keep of i % 2 ? [true, false] : [false, true]) (keep ? kept : plain).push(await restartOnce(keep));
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    holders: RESTART_HOLDERS,
+    kept_gap_ms: median(kept.map((r) => r.gap)), kept_listening_ms: median(kept.map((r) => r.listening)),
+    plain_listening_ms: median(plain.map((r) => r.listening)),
+    ratio: median(kept.map((r, i) => r.gap / plain[i].listening)),
+    raw: { kept, plain },
+  };
+}
+
 const fmt = (x, d = 2) => x.toFixed(d);
 
 async function main() {
@@ -392,6 +449,10 @@ async function main() {
       step('etcd cluster against lockd-server');
       results.etcd = await etcdPrice(servers.lockd);
     }
+    if (wanted('restart')) {
+      step(`a planned restart under ${RESTART_HOLDERS} holders`);
+      results.restart = await restartGap();
+    }
   } finally {
     for (const s of Object.values(servers)) s.proc.kill();
   }
@@ -423,6 +484,11 @@ async function main() {
   if (e) {
     rows.push(['etcd: acquire+release, 1 at a time', `${fmt(e.cycle_ms.etcd, 3)} vs lockd-server ${fmt(e.cycle_ms.server, 3)} ms`, fmt(e.cycle_ratio, 1), '(the price)', '']);
     rows.push(['etcd: lockd-run --lock x -- true', `${fmt(e.startup_ms.etcd, 1)} vs lockd-server ${fmt(e.startup_ms.server, 1)} ms`, fmt(e.startup_ratio), '(the price)', '']);
+  }
+  const r = results.restart;
+  if (r) {
+    rows.push([`planned restart, ${r.holders} holders: all back`, `${fmt(r.kept_gap_ms, 0)} ms after SIGTERM vs ${fmt(r.plain_listening_ms, 0)} ms to listen again, keeping nothing`,
+      fmt(r.ratio), '(the price)', '']);
   }
   const head = ['scenario', 'lockd vs reference', 'ratio', 'target', 'loadgen CPU (lockd / reference runs)'];
   const widths = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));

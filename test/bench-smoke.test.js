@@ -27,7 +27,7 @@ if (missing.length) {
       );
     });
     assert.is(code, 0, stderr);
-    for (const row of ['50 conns, 1 in flight', '16 in flight', '1 connection', 'direct reads vs data events', 'KB/conn', 'locks freed', 'lockd-run --lock x -- true', 'hand-off', 'etcd: acquire+release', 'etcd: lockd-run']) {
+    for (const row of ['50 conns, 1 in flight', '16 in flight', '1 connection', 'direct reads vs data events', 'KB/conn', 'locks freed', 'lockd-run --lock x -- true', 'hand-off', 'etcd: acquire+release', 'etcd: lockd-run', 'planned restart']) {
       assert.ok(stdout.includes(row), `row "${row}" in:\n${stdout}`);
     }
     assert.match(stdout, /raw figures: .*\.json/);
