@@ -315,7 +315,7 @@ grace('without --state-dir a shutdown keeps nothing and tells nobody', async () 
 
 grace('under systemd: STATE_DIRECTORY is the state directory; stats counts what is reserved', async (t) => {
   const [port] = await freePorts(1);
-  const start = () => launch(LOCKD_SERVER, ['--tcp', `127.0.0.1:${port}`], { env: { STATE_DIRECTORY: `${t.dir}:/nonexistent` } });
+  const start = () => launch(LOCKD_SERVER, ['--tcp', `127.0.0.1:${port}`, '--metrics', '127.0.0.1:0'], { env: { STATE_DIRECTORY: `${t.dir}:/nonexistent` } });
   let server = start();
   await server.waitFor(/listening on /);
   const holder = connect(`127.0.0.1:${port}`, { reclaim: false });
@@ -327,6 +327,9 @@ grace('under systemd: STATE_DIRECTORY is the state directory; stats counts what 
   const viewer = connect(`127.0.0.1:${port}`);
   assert.is((await viewer.stats()).reserved, 1);
   await viewer.disconnect();
+  const metricsPort = /metrics on http:\/\/127\.0\.0\.1:(\d+)\//.exec(server.stdout)[1];
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  assert.match(metrics, /^lockd_reserved_locks 1$/m);
   // The operator sees the lock kept for its holder.
   const ctl = launch(LOCKD_CTL, ['-S', `127.0.0.1:${port}`, 'list']);
   assert.is((await ctl.exited).code, 0, ctl.stderr);

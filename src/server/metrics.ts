@@ -91,6 +91,7 @@ export function lockMetrics(srv: ServerState): Registry {
   gauge('lockd_shared_holders', 'Holders of shared locks now, one per holder per lock', () => table.sharedHolders);
   gauge('lockd_waiters', 'Connections queued for a lock now', () => table.waiters);
   gauge('lockd_connections', 'Live client connections', () => srv.sessions.size);
+  gauge('lockd_reserved_locks', 'Locks kept from a planned restart for their holders, not reclaimed yet', () => srv.reservations.size);
   new Counter({
     name: 'lockd_grants_total',
     help: 'Locks granted, at the request (at_once) or to a queued waiter (after_wait)',
