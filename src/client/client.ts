@@ -143,7 +143,12 @@ const RESOLVED = Promise.resolve();
  * server's kind, and replies are matched to calls in order. To lockd-server
  * they are pipelined; to an old server they go one at a time, each in its
  * own write after the previous reply, since glockd drops the lines after the
- * first of each read.
+ * first of each read. Across a planned restart of lockd-server it is one
+ * connection still: it reconnects and takes its locks back (see goingAway()).
+ *
+ * Events: 'connect'; 'restarting' (grace ms); 'reclaimed' (HeldLockInfo);
+ * 'lost' (LockdError, HeldLockInfo), for each lock held when the connection
+ * closes unasked or a restart does not give it back; 'close', once, at the end.
  */
 export class Client extends EventEmitter {
   private socket!: Socket;
