@@ -48,12 +48,14 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
       const remaining = deadline - performance.now();
       const connect = remaining > 0 ? Math.min(cfg.connectTimeout, remaining) : cfg.connectTimeout;
       client = new Client(cfg.endpoint, { connect, authToken: cfg.authToken, tls: cfg.tls });
-      const outcome = await attemptOnce(cfg, client, say, attempt === 1 ? cfg.wait : deadline - performance.now(), started);
+      const outcome = await attemptOnce(cfg, client, say, attempt === 1 ? cfg.wait : deadline - performance.now(), started)
+        // Stopped by a signal, however the try failed.
+        .catch((err) => (stoppedBy ? null : Promise.reject(err)));
       if (stoppedBy) {
         if (cfg.verbose) say(`${stoppedBy} while waiting for ${what(cfg)}; giving up`);
         return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(stoppedBy) };
       }
-      if (!(outcome instanceof CliError)) return outcome;
+      if (!(outcome instanceof CliError)) return outcome!;
       const left = deadline - performance.now();
       if (outcome.exitCode !== EXIT.UNAVAILABLE) throw outcome;
       if (left <= 0) {
