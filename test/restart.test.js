@@ -530,6 +530,54 @@ lib('a reclaim cut short by a second restart is made again, under the key it was
   await server.destroy();
 });
 
+lib('a grant that arrives in the same read as the going-away line is reclaimed, not lost', async (t) => {
+  let server = await listen({ host: '127.0.0.1', port: 0, stateDir: t.dir });
+  const { port } = server.tcp;
+  // Between server and client: what the server sends is passed on in batches 20 ms apart,
+  // and the server is restarted as soon as it grants the lock.
+  let restarted;
+  const proxy = net.createServer((down) => {
+    const up = net.connect(port, '127.0.0.1');
+    let batch = [];
+    let timer = null;
+    up.on('data', (d) => {
+      batch.push(d);
+      if (!restarted && /^1 \d+ Lock Get Success: job$/m.test(d.toString('latin1'))) {
+        restarted = (async () => {
+          await server.shutdown();
+          server = await listen({ host: '127.0.0.1', port, stateDir: t.dir });
+        })();
+      }
+      timer ??= setTimeout(() => {
+        timer = null;
+        down.write(Buffer.concat(batch));
+        batch = [];
+      }, 20);
+    });
+    up.on('close', () => setTimeout(() => down.destroy(), 30));
+    up.on('error', () => {});
+    down.on('data', (d) => up.write(d));
+    down.on('close', () => up.destroy());
+    down.on('error', () => up.destroy());
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  const client = connect(`127.0.0.1:${proxy.address().port}`);
+  const lost = [];
+  client.on('lost', (err, lock) => lost.push(`${lock.name}: ${err.message}`));
+  const reclaimed = once(client, 'reclaimed');
+  await client.connected();
+  const { token } = await client.acquire('job');
+  assert.ok(client.isRestarting, 'told in the same read');
+  const [lock] = await reclaimed;
+  await restarted;
+  assert.equal([lock.name, lock.token, lost], ['job', token, []]);
+  assert.is(server.reserved, 0);
+  await client.disconnect();
+  proxy.close();
+  await server.destroy();
+});
+
 lib('disconnect() while reconnecting ends it at once: no lost events, no timer left', async (t) => {
   const server = await listen({ host: '127.0.0.1', port: 0, stateDir: t.dir });
   const client = connect(`127.0.0.1:${server.tcp.port}`);

@@ -100,15 +100,14 @@ interface ReplyShape {
 }
 
 /**
- * A lock this client holds, as it knows it. `key` reclaims it after a
- * planned restart; `on` is the connection (see Client.generation) it is known
- * to be held on, since a going-away line's key is good only for the locks
- * held on that connection: one whose reclaim was cut short by a second
- * restart is still reserved under the key of the first.
+ * A lock this client holds, as it knows it. `on` is the connection (see
+ * Client.generation) it is known to be held on, 0 while the request for it
+ * is unanswered: after a planned restart it is reclaimed with the key of
+ * that connection's going-away line, since one whose reclaim was cut short
+ * by a second restart is still reserved under the key of the first.
  */
 interface HeldEntry {
   token: number | null;
-  key: string | null;
   on: number;
 }
 
@@ -169,6 +168,8 @@ export class Client extends EventEmitter {
   private readonly releasingShared = new Map<string, HeldEntry>();
   /** Counts the connections made (the first, and each after a planned restart). */
   private generation = 0;
+  /** The going-away key each connection was sent, by generation. */
+  private readonly keys = new Map<number, string>();
   /** Ends the wait between two reconnecting attempts early (disconnect(), destroy()). */
   private wake: (() => void) | null = null;
   /** The name given to setName(), sent again after a restart. */
@@ -355,7 +356,12 @@ export class Client extends EventEmitter {
   getShared(name: string): Promise<number> {
     const count = this.simple('sg', name, null);
     // Noted as sent: `sg` always joins, and the server takes requests in order.
-    if (!this.heldShared.has(name)) this.heldShared.set(name, this.entry(null));
+    // Known held on this connection once answered.
+    if (!this.heldShared.has(name)) {
+      const entry: HeldEntry = { token: null, on: 0 };
+      this.heldShared.set(name, entry);
+      count.then(() => void (entry.on = this.generation), () => {});
+    }
     return count;
   }
 
@@ -576,10 +582,15 @@ export class Client extends EventEmitter {
     return this.closed && !this.reconnecting;
   }
 
+  /** Between the going-away line of a planned restart and being back (or giving up). */
+  get isRestarting(): boolean {
+    return this.restart !== null || this.reconnecting;
+  }
+
   // ---- planned restarts (docs/protocol.md, "Planned restarts") ----
 
   private entry(token: number | null): HeldEntry {
-    return { token, key: null, on: this.generation };
+    return { token, on: this.generation };
   }
 
   /**
@@ -589,9 +600,9 @@ export class Client extends EventEmitter {
    */
   private goingAway(grace: number, key: string): void {
     this.emit('restarting', grace);
-    for (const held of [this.heldExclusive, this.heldShared, this.releasingShared]) {
-      for (const entry of held.values()) if (entry.on === this.generation) entry.key = key;
-    }
+    // Replies that came in the same read are settled after this, but before
+    // any new connection: a lock they grant is held on this one (see HeldEntry).
+    this.keys.set(this.generation, key);
     // Giving up a little before the server frees the locks: never after it.
     const deadline = performance.now() + grace - Math.min(RECLAIM_MARGIN, grace / 10);
     if (this.reclaimLocks && !this.ending) this.restart = { grace, deadline };
@@ -637,6 +648,7 @@ export class Client extends EventEmitter {
           why = `the lock server came back but refused us: ${(err as LockdError).message}`;
           break;
         }
+        if (this.ending) break;
         await this.pause(Math.min(backoff.next(), deadline - performance.now()));
       }
     }
@@ -652,7 +664,8 @@ export class Client extends EventEmitter {
     }
     if (this.registered !== null) this.request(`iam ${this.registered}\n`, {}).catch(() => {});
     for (const [held, shared] of [[this.heldExclusive, false], [this.heldShared, true], [this.releasingShared, true]] as const) {
-      for (const [name, entry] of held) this.reclaimLock(held, name, shared, entry);
+      // Not one still asked for: its request is sent again, or made after the restart.
+      for (const [name, entry] of held) if (entry.on !== 0) this.reclaimLock(held, name, shared, entry);
     }
     for (const p of this.resend.splice(0)) {
       if (p.again) p.text = p.again();
@@ -688,9 +701,10 @@ export class Client extends EventEmitter {
     const lock = `${shared ? 'shared lock' : 'lock'} "${brief(name)}"`;
     // get() and getShared() answer no token: nothing to reclaim with.
     if (entry.token === null) return lost(`the lock server restarted; ${lock} was taken without a fencing token and cannot be reclaimed`);
-    if (entry.key === null) return lost(`the lock server restarted; ${lock} was not yet held when it said so`);
+    const key = this.keys.get(entry.on);
+    if (key === undefined) return lost(`the lock server restarted; ${lock} was not held where it said so`);
     const token = entry.token;
-    this.request(`${shared ? 'rsg' : 'rg'} ${token} ${entry.key} ${name}\n`, { notAgain: true }).then(
+    this.request(`${shared ? 'rsg' : 'rg'} ${token} ${key} ${name}\n`, { notAgain: true }).then(
       ([line]) => {
         if (!parseGrant(line)) return lost(`the lock server restarted and did not give ${lock} back (its grace may have run out)`);
         entry.on = this.generation;

@@ -30,7 +30,8 @@ export function serverHeld(client: Client, cfg: RunConfig, say: Say): HeldLock {
         if (held.name === lock && held.shared === shared) lose(err.message);
       });
       let lastAnswer = performance.now();
-      let restarting = false;
+      // Told already, maybe, in the same read as the grant.
+      let restarting = client.isRestarting;
       client.on('restarting', (grace: number) => {
         restarting = true;
         if (cfg.verbose) say(`the lock server is restarting; taking ${what(cfg)} back within ${formatDuration(grace)}`);
