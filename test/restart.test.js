@@ -483,85 +483,87 @@ lib('with reclaim: false the connection closes at a restart, as at a crash', asy
   assert.is(err.code, 'ECONNCLOSED');
 });
 
-lib('a reclaim cut short by a second restart is made again, under the key it was kept with', async (t) => {
-  let server = await listen({ host: '127.0.0.1', port: 0, stateDir: t.dir });
-  const { port } = server.tcp;
-  // Between client and server: the first reclaim after the first restart is held back, and the server restarted again meanwhile.
-  let heldBack = false;
-  let restartedAgain;
+/** A server in this process that can be restarted on its port with its state directory. */
+async function restartable(stateDir) {
+  const box = { server: await listen({ host: '127.0.0.1', port: 0, stateDir }) };
+  box.port = box.server.tcp.port;
+  box.restart = async () => {
+    await box.server.shutdown();
+    box.server = await listen({ host: '127.0.0.1', port: box.port, stateDir });
+  };
+  return box;
+}
+
+/**
+ * A TCP proxy on loopback to port: relay(up, down) gives, for one connection,
+ * what to do with the client's chunks (toServer), the server's (toClient) and
+ * the server's close (serverClosed); by default each is passed on.
+ */
+async function proxyTo(port, relay = () => ({})) {
   const proxy = net.createServer((down) => {
     const up = net.connect(port, '127.0.0.1');
-    up.on('data', (d) => down.write(d));
-    up.on('close', () => down.destroy());
-    up.on('error', () => down.destroy());
-    down.on('data', (d) => {
-      if (!heldBack && /(^|\n)rg /.test(d.toString('latin1'))) {
-        heldBack = true;
-        restartedAgain = (async () => {
-          await server.shutdown();
-          server = await listen({ host: '127.0.0.1', port, stateDir: t.dir });
-        })();
-        return;
-      }
-      up.write(d);
-    });
+    const { toServer = (d) => up.write(d), toClient = (d) => down.write(d), serverClosed = () => down.destroy() } = relay(up, down);
+    up.on('data', toClient);
+    up.on('close', serverClosed);
+    up.on('error', () => {});
+    down.on('data', toServer);
     down.on('close', () => up.destroy());
     down.on('error', () => up.destroy());
   });
   proxy.listen(0, '127.0.0.1');
   await once(proxy, 'listening');
+  return proxy;
+}
+
+lib('a reclaim cut short by a second restart is made again, under the key it was kept with', async (t) => {
+  const box = await restartable(t.dir);
+  // The first reclaim after the first restart is held back, and the server restarted again meanwhile.
+  let restartedAgain;
+  const proxy = await proxyTo(box.port, (up) => ({
+    toServer(d) {
+      if (!restartedAgain && /(^|\n)rg /.test(d.toString('latin1'))) restartedAgain = box.restart();
+      else up.write(d);
+    },
+  }));
   const client = connect(`127.0.0.1:${proxy.address().port}`);
   const events = [];
   client.on('lost', (err, lock) => events.push(`lost ${lock.name}`));
   const reclaimed = once(client, 'reclaimed');
   const { token } = await client.acquire('job');
-  await server.shutdown();
-  server = await listen({ host: '127.0.0.1', port, stateDir: t.dir });
+  await box.restart();
   const [lock] = await reclaimed;
   await restartedAgain;
   assert.equal([lock.name, lock.token, events], ['job', token, []]);
-  assert.is(server.reserved, 0, 'taken back from the third server');
-  const other = connect(`127.0.0.1:${port}`);
+  assert.is(box.server.reserved, 0, 'taken back from the third server');
+  const other = connect(`127.0.0.1:${box.port}`);
   const err = await other.acquire('job').catch((e) => e);
   assert.is(err.code, 'ELOCKBUSY');
   await other.disconnect();
   await client.disconnect();
   proxy.close();
-  await server.destroy();
+  await box.server.destroy();
 });
 
 lib('a grant that arrives in the same read as the going-away line is reclaimed, not lost', async (t) => {
-  let server = await listen({ host: '127.0.0.1', port: 0, stateDir: t.dir });
-  const { port } = server.tcp;
-  // Between server and client: what the server sends is passed on in batches 20 ms apart,
-  // and the server is restarted as soon as it grants the lock.
+  const box = await restartable(t.dir);
+  // What the server sends is passed on in batches 20 ms apart, and the server is restarted as soon as it grants the lock.
   let restarted;
-  const proxy = net.createServer((down) => {
-    const up = net.connect(port, '127.0.0.1');
+  const proxy = await proxyTo(box.port, (_up, down) => {
     let batch = [];
     let timer = null;
-    up.on('data', (d) => {
-      batch.push(d);
-      if (!restarted && /^1 \d+ Lock Get Success: job$/m.test(d.toString('latin1'))) {
-        restarted = (async () => {
-          await server.shutdown();
-          server = await listen({ host: '127.0.0.1', port, stateDir: t.dir });
-        })();
-      }
-      timer ??= setTimeout(() => {
-        timer = null;
-        down.write(Buffer.concat(batch));
-        batch = [];
-      }, 20);
-    });
-    up.on('close', () => setTimeout(() => down.destroy(), 30));
-    up.on('error', () => {});
-    down.on('data', (d) => up.write(d));
-    down.on('close', () => up.destroy());
-    down.on('error', () => up.destroy());
+    return {
+      toClient(d) {
+        batch.push(d);
+        if (!restarted && /^1 \d+ Lock Get Success: job$/m.test(d.toString('latin1'))) restarted = box.restart();
+        timer ??= setTimeout(() => {
+          timer = null;
+          down.write(Buffer.concat(batch));
+          batch = [];
+        }, 20);
+      },
+      serverClosed: () => setTimeout(() => down.destroy(), 30),
+    };
   });
-  proxy.listen(0, '127.0.0.1');
-  await once(proxy, 'listening');
   const client = connect(`127.0.0.1:${proxy.address().port}`);
   const lost = [];
   client.on('lost', (err, lock) => lost.push(`${lock.name}: ${err.message}`));
@@ -572,10 +574,10 @@ lib('a grant that arrives in the same read as the going-away line is reclaimed, 
   const [lock] = await reclaimed;
   await restarted;
   assert.equal([lock.name, lock.token, lost], ['job', token, []]);
-  assert.is(server.reserved, 0);
+  assert.is(box.server.reserved, 0);
   await client.disconnect();
   proxy.close();
-  await server.destroy();
+  await box.server.destroy();
 });
 
 lib('disconnect() while reconnecting ends it at once: no lost events, no timer left', async (t) => {

@@ -9,15 +9,19 @@ export function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'latin1').digest();
 }
 
+/** Whether secret's digest is expected: digests of equal length compared in constant time, so timing tells nothing about it. */
+export function digestMatches(secret: string, expected: Buffer): boolean {
+  return timingSafeEqual(digest(secret), expected);
+}
+
 /**
  * The first request of a connection to a server that requires a token: only
  * `auth TOKEN` gets in. Anything else, or a wrong token, is answered after a
- * fixed delay and the connection closed, no lock taken. Digests of equal
- * length compared in constant time, so timing tells nothing about the token.
+ * fixed delay and the connection closed, no lock taken.
  */
 export function authenticate(srv: ServerState, s: Session, cmd: string, token: string): Reply {
   const expected = srv.policy.authDigest!;
-  if (cmd === 'auth' && timingSafeEqual(digest(token), expected)) {
+  if (cmd === 'auth' && digestMatches(token, expected)) {
     s.authed = true;
     return OK;
   }

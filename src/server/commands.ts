@@ -3,8 +3,7 @@ import { parseMax, parseToken, parseWaitMs, splitWord } from '../protocol/reques
 import type { ServerState } from './state.js';
 import type { Session } from './session.js';
 import { VERSION } from '../version.js';
-import { alreadyAuthenticated, digest } from './auth.js';
-import { timingSafeEqual } from 'node:crypto';
+import { alreadyAuthenticated, digestMatches } from './auth.js';
 import { entryBytes } from '../locks/lock-table.js';
 import { brief } from '../util/brief.js';
 import { formatOmitted, formatRecord, type ClientRecord, type HolderRecord, type LockRecord, type WaiterRecord } from '../protocol/ctl-records.js';
@@ -393,7 +392,7 @@ function reclaim(srv: ServerState, s: Session, arg: string, shared: boolean): Re
 
 function keyFits(held: Held, key: string): boolean {
   const expected = (held.owner as Session).reclaimDigest;
-  return expected !== null && timingSafeEqual(digest(key), Buffer.from(expected, 'hex'));
+  return expected !== null && digestMatches(key, Buffer.from(expected, 'hex'));
 }
 
 /** The one dispatch table. Order is irrelevant to the protocol; `q` sorts its keys. */

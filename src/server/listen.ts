@@ -1,17 +1,15 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
-import { Connection, SHUTDOWN_BOUND, type ConnectionLimits } from './connection.js';
+import { Connection, type ConnectionLimits } from './connection.js';
 import { ServerState, type Log } from './state.js';
-import type { Session } from './session.js';
 import { COMMAND_LIST } from './commands.js';
 import { formatAddress } from '../util/address.js';
 import { adoptSocket, ownData } from './adopt-socket.js';
 import { Admission } from './admission.js';
 import { digest } from './auth.js';
-import { TOO_MANY_CONNECTIONS, goingAway } from '../protocol/replies.js';
-import { expireReservations, handOver, reserve } from './handover.js';
-import { checkStateDir, readStateFile, writeStateFile } from './state-file.js';
+import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
+import { handOverTo, takeState, type Shutdown } from './planned-restart.js';
 export { StateDirError } from './state-file.js';
 import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 import { GLOCKD_READ_SIZE, MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
@@ -53,15 +51,7 @@ export interface ListenOptions {
 export const DEFAULT_RECLAIM_GRACE = 15_000;
 export const MAX_RECLAIM_GRACE = 3_600_000;
 
-/** What a planned shutdown did. */
-export interface Shutdown {
-  /** Locks written to the state file for reclaim (0 without a stateDir, or when the write failed). */
-  locks: number;
-  /** Connections told to reclaim them. */
-  told: number;
-  /** Why the state file could not be written, or null. */
-  failed: string | null;
-}
+export type { Shutdown } from './planned-restart.js';
 
 export interface Limits extends ConnectionLimits {
   /** Connections at once; the next one gets an error line and is closed. */
@@ -286,62 +276,19 @@ export async function listen(options: ListenOptions = {}): Promise<LockServer> {
     },
     async shutdown() {
       stopAccepting();
-      const result: Shutdown = { locks: 0, told: 0, failed: null };
-      let keys = new Map<Session, string>();
-      let announced = grace;
-      if (stateDir !== null) {
-        // One synchronous step from here to the last going-away line: nothing is granted in between.
-        const handed = handOver(srv, grace);
-        try {
-          writeStateFile(stateDir, handed.state);
-          keys = handed.keys;
-          // Clients count the grace from when they hear of it: what the write took is already gone.
-          announced = Math.max(0, grace - (Date.now() - handed.state.written));
-          result.locks = handed.state.holders.reduce((n, h) => n + h.locks.length, 0);
-        } catch (err) {
-          result.failed = (err as Error).message;
-        }
-      }
+      const result = stateDir === null ? { locks: 0, told: 0, failed: null } : handOverTo(stateDir, srv, grace);
+      // One synchronous step from the table's snapshot to the last going-away line: nothing is granted in between.
       srv.handedOver = true;
-      for (const conn of live) {
-        const key = keys.get(conn.session);
-        if (key !== undefined) result.told++;
-        // Every connection that said hello hears it, holding locks or not: a waiter then queues again.
-        conn.goAway(conn.session.ext && result.failed === null && stateDir !== null ? goingAway(announced, key ?? NO_KEY) : null);
-      }
+      for (const conn of live) conn.goAway(result.lines?.get(conn.session) ?? null);
       await allGone();
       await stopMetrics();
-      return result;
+      return { locks: result.locks, told: result.told, failed: result.failed };
     },
     get reserved() {
       return srv.reservations.size;
     },
     reservedUntil: taken?.until ?? 0,
   };
-}
-
-/** The key told to a connection that holds nothing: it has nothing to reclaim. */
-const NO_KEY = '0';
-
-/** Reserves the locks of the state file in dir, if any, until the grace is over; consume() once listening. */
-function takeState(dir: string, srv: ServerState): { consume(): void; until: number } | null {
-  checkStateDir(dir);
-  const taken = readStateFile(dir);
-  if (taken === null) return null;
-  const { consume } = taken;
-  const now = Date.now();
-  // For the grace its holders were told, from when it was written, plus the
-  // longest the line took to reach them (they give up a little sooner still):
-  // freed earlier, a lock could go to another while its holder still runs.
-  // Counted from now at the latest, should the clock have gone back.
-  const until = Math.min(taken.state.written, now) + taken.state.grace + SHUTDOWN_BOUND;
-  if (until <= now) {
-    srv.log?.('the state file of the planned shutdown is older than its grace: no locks reserved');
-    return { consume, until: 0 };
-  }
-  if (reserve(srv, taken.state) === 0) return { consume, until: 0 };
-  setTimeout(() => expireReservations(srv), until - now).unref();
-  return { consume, until };
 }
 
 function bind(server: net.Server, where: net.ListenOptions): Promise<void> {
