@@ -19,41 +19,47 @@ memory('1000 connections sending long names, shares, waits and iam: the server s
   const srv = await startServerProcess(['--max-memory', '16M', '--max-connections-per-address', '1001']);
   srv.child.stdout.removeAllListeners('data').resume(); // the verbose log is not kept here
   const conns = [];
-  for (let i = 0; i < 1000; i++) conns.push(await Raw.open(srv.port));
-  const bystander = await Raw.openExt(srv.port);
-  assert.is(await bystander.ask('g mine'), '1 Lock Get Success: mine');
-  let granted = 0;
-  let refused = 0;
-  await Promise.all(conns.map(async (c, i) => {
-    await c.ask(`iam ${'n'.repeat(3000)}${i}`);
-    if (i % 10 === 0) c.send(`wg -1 mine\n`); // waits, held back behind it: more requests
-    for (let k = 0; k < 20 && i % 10 !== 0; k++) {
-      const name = `${i}-${k}-${'x'.repeat(4000)}`;
-      const reply = await c.ask(`${k % 2 ? 'sg' : 'g'} ${name}`);
-      if (reply.startsWith('0 ')) {
-        // Refused in the old reply form: an old client reads a failure.
-        assert.is(reply, k % 2 ? `0 Shared Lock Get Failure: ${name}` : `0 Lock Get Failure: ${name}`);
-        refused++;
-      } else granted++;
-    }
-  }));
-  assert.ok(refused > 0 && granted > 0, `${granted} granted, ${refused} refused`);
-  // Served throughout, its lock kept; inspections and dumps answer.
-  assert.is(await bystander.ask('i mine'), '1 Lock Is Locked: mine');
-  const other = 'o'.repeat(4000);
-  assert.is(await bystander.ask(`g ${other}`), `0 (memory full) Lock Get Failure: ${other}`, 'a hello client reads the reason');
-  assert.ok((await bystander.askAll('d')).length > 0);
-  const overhead = 96 * MiB + 1001 * 48 * 1024; // as man lockd-server states it
-  const peak = peakRss(srv.child.pid);
-  assert.ok(peak <= budget + overhead, `peak RSS ${(peak / MiB).toFixed(1)} MiB over ${((budget + overhead) / MiB).toFixed(1)}`);
-  // Releases give the bytes back: once the others have gone, grants succeed again.
-  for (const c of conns) c.end();
-  await Promise.all(conns.map((c) => c.closedByServer()));
-  assert.is(await bystander.ask(`g ${other}`), `1 Lock Get Success: ${other}`);
-  assert.match(srv.stderr, /refused .*: memory full \(\d+ of 16777216 bytes \(--max-memory\) in use\)/);
-  assert.ok(srv.stderr.split('\n').filter((l) => l.includes('memory full')).length < 20, 'refusals are logged a line a second at most');
-  srv.child.kill();
-  await srv.exited;
+  let bystander = null;
+  // Should an assertion fail, the server and its 1000 connections must not keep the test run alive.
+  try {
+    for (let i = 0; i < 1000; i++) conns.push(await Raw.open(srv.port));
+    bystander = await Raw.openExt(srv.port);
+    assert.is(await bystander.ask('g mine'), '1 Lock Get Success: mine');
+    let granted = 0;
+    let refused = 0;
+    await Promise.all(conns.map(async (c, i) => {
+      await c.ask(`iam ${'n'.repeat(3000)}${i}`);
+      if (i % 10 === 0) c.send(`wg -1 mine\n`); // waits, held back behind it: more requests
+      for (let k = 0; k < 20 && i % 10 !== 0; k++) {
+        const name = `${i}-${k}-${'x'.repeat(4000)}`;
+        const reply = await c.ask(`${k % 2 ? 'sg' : 'g'} ${name}`);
+        if (reply.startsWith('0 ')) {
+          // Refused in the old reply form: an old client reads a failure.
+          assert.is(reply, k % 2 ? `0 Shared Lock Get Failure: ${name}` : `0 Lock Get Failure: ${name}`);
+          refused++;
+        } else granted++;
+      }
+    }));
+    assert.ok(refused > 0 && granted > 0, `${granted} granted, ${refused} refused`);
+    // Served throughout, its lock kept; inspections and dumps answer.
+    assert.is(await bystander.ask('i mine'), '1 Lock Is Locked: mine');
+    const other = 'o'.repeat(4000);
+    assert.is(await bystander.ask(`g ${other}`), `0 (memory full) Lock Get Failure: ${other}`, 'a hello client reads the reason');
+    assert.ok((await bystander.askAll('d')).length > 0);
+    const overhead = 96 * MiB + 1001 * 48 * 1024; // as man lockd-server states it
+    const peak = peakRss(srv.child.pid);
+    assert.ok(peak <= budget + overhead, `peak RSS ${(peak / MiB).toFixed(1)} MiB over ${((budget + overhead) / MiB).toFixed(1)}`);
+    // Releases give the bytes back: once the others have gone, grants succeed again.
+    for (const c of conns) c.end();
+    await Promise.all(conns.map((c) => c.closedByServer()));
+    assert.is(await bystander.ask(`g ${other}`), `1 Lock Get Success: ${other}`);
+    assert.match(srv.stderr, /refused .*: memory full \(\d+ of 16777216 bytes \(--max-memory\) in use\)/);
+    assert.ok(srv.stderr.split('\n').filter((l) => l.includes('memory full')).length < 20, 'refusals are logged a line a second at most');
+  } finally {
+    for (const c of [...conns, bystander]) c?.socket.destroy();
+    srv.child.kill();
+    await srv.exited;
+  }
 });
 
 memory('a release makes room at once; iam is refused with its one failure reply', async () => {
