@@ -515,6 +515,22 @@ async function proxyTo(port, relay = () => ({})) {
   return proxy;
 }
 
+lib('a getShared() refused for a reserved lock is not held: nothing is lost when the server goes', async (t) => {
+  const box = await restartable(t.dir);
+  const holder = raw(box.port);
+  holder.send('hello\nwsg 0 -1 sh\n');
+  await holder.lines(2);
+  await box.restart(); // the share is kept for the holder, who does not reclaim it
+  const client = connect(`127.0.0.1:${box.port}`);
+  const lost = [];
+  client.on('lost', (err, lock) => lost.push(lock.name));
+  assert.is(await client.getShared('sh'), 0, 'refused while reserved');
+  const closed = once(client, 'close');
+  await box.server.destroy();
+  await closed;
+  assert.equal(lost, []);
+});
+
 lib('a reclaim cut short by a second restart is made again, under the key it was kept with', async (t) => {
   const box = await restartable(t.dir);
   // The first reclaim after the first restart is held back, and the server restarted again meanwhile.

@@ -355,12 +355,16 @@ export class Client extends EventEmitter {
   /** Joins a shared lock: resolves to the number of holders now, this one included. */
   getShared(name: string): Promise<number> {
     const count = this.simple('sg', name, null);
-    // Noted as sent: `sg` always joins, and the server takes requests in order.
-    // Known held on this connection once answered.
+    // Noted as sent, since the server takes requests in order: an old one's
+    // `sg` always joins. Known held on this connection once answered, and
+    // forgotten if lockd-server refused it (a reserved lock, memory full).
     if (!this.heldShared.has(name)) {
       const entry: HeldEntry = { token: null, on: 0 };
       this.heldShared.set(name, entry);
-      count.then(() => void (entry.on = this.generation), () => {});
+      count.then((n) => {
+        if (n > 0) entry.on = this.generation;
+        else if (this.heldShared.get(name) === entry) this.heldShared.delete(name);
+      }, () => {});
     }
     return count;
   }
