@@ -100,8 +100,7 @@ async function main(): Promise<number | void> {
   if (stateDir !== undefined) listenOptions.stateDir = stateDir;
   if (opts.reclaimGrace !== undefined) {
     if (stateDir === undefined) throw new CliError('--reclaim-grace goes with --state-dir');
-    listenOptions.reclaimGrace = durationOption(opts.reclaimGrace, '--reclaim-grace');
-    if (listenOptions.reclaimGrace > MAX_RECLAIM_GRACE) throw new CliError('--reclaim-grace: at most 1h');
+    listenOptions.reclaimGrace = durationOption(opts.reclaimGrace, '--reclaim-grace', { max: MAX_RECLAIM_GRACE });
   }
   if (opts.authTokenFile !== undefined) listenOptions.authToken = readToken(String(opts.authTokenFile));
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.tlsCa !== undefined) {

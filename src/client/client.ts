@@ -3,7 +3,7 @@ import { LockdError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { parseEndpoint, type Endpoint } from '../util/address.js';
 import { MAX_REPLY_LINE, parseGoingAway, parseGrant, parseHello, parseMe, parseRefusal, splitPair, splitStatus } from '../protocol/reply-parse.js';
-import { Backoff } from './backoff.js';
+import { Backoff, sleep } from './backoff.js';
 import { formatDuration } from '../util/duration.js';
 import { GLOCKD_READ_SIZE, isProbeReply, MAX_AUTH_TOKEN, padLine, probe } from '../protocol/old-servers.js';
 import { pollAcquire } from './poll-acquire.js';
@@ -171,7 +171,7 @@ export class Client extends EventEmitter {
   /** The going-away key each connection was sent, by generation. */
   private readonly keys = new Map<number, string>();
   /** Ends the wait between two reconnecting attempts early (disconnect(), destroy()). */
-  private wake: (() => void) | null = null;
+  private stopWaiting: AbortController | null = null;
   /** The name given to setName(), sent again after a restart. */
   private registered: string | null = null;
   /** Set by the going-away line: the grace announced, and until when to try. */
@@ -629,7 +629,7 @@ export class Client extends EventEmitter {
 
   /** disconnect() or destroy() while reconnecting: the attempt under way, or the wait for the next, ends now. */
   private stopReconnecting(): void {
-    this.wake?.();
+    this.stopWaiting?.abort();
     this.socket.destroy();
   }
 
@@ -638,6 +638,7 @@ export class Client extends EventEmitter {
     const { grace, deadline } = this.restart!;
     this.restart = null;
     const backoff = new Backoff(RECONNECT_FIRST, RECONNECT_MAX);
+    const stop = (this.stopWaiting = new AbortController());
     let info: ServerInfo | null = null;
     // The grace told less what the server took to write its state: 14998 ms is said as 15s.
     let why = `the lock server did not come back within ${formatDuration(Math.round(grace / 100) * 100)}`;
@@ -653,7 +654,7 @@ export class Client extends EventEmitter {
           break;
         }
         if (this.ending) break;
-        await this.pause(Math.min(backoff.next(), deadline - performance.now()));
+        await sleep(Math.min(backoff.next(), deadline - performance.now()), stop.signal);
       }
     }
     this.reconnecting = false;
@@ -676,19 +677,6 @@ export class Client extends EventEmitter {
       this.enqueue(p);
     }
     this.sendQueued();
-  }
-
-  /** A wait between reconnecting attempts, that stopReconnecting() ends early. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      this.wake = done;
-    });
   }
 
   /**

@@ -177,7 +177,7 @@ export class LockTable {
 
   // ---- shared ----
 
-  /** Joins unconditionally (the old `sg`): the number of holders now. */
+  /** Joins, with no maximum (the old `sg`): the number of holders now, or 0 while the name is reserved (see restore()). */
   sharedGet(owner: Owner, name: string, max = Infinity): number {
     let holders = this.shared.get(name);
     if (holders?.has(owner)) return holders.size;

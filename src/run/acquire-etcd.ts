@@ -3,11 +3,11 @@ import { LockBusyError } from '../etcd/etcd-locks.js';
 import { etcdFailure } from '../util/server-options.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
-import type { RunConfig } from './options.js';
+import { what, type RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
 import { etcdHeld } from './held-lock.js';
 import { timeBound } from '../util/time-bound.js';
-import { busyMessage, describeAttempt, what, WAIT_SIGNALS, type Acquired, type Say } from './acquire-lock.js';
+import { busyMessage, describeAttempt, WAIT_SIGNALS, type Acquired, type Say } from './acquire-lock.js';
 
 /** acquireLock() on an etcd cluster: the same waits, messages and exit statuses. */
 export async function acquireOnEtcd(cfg: RunConfig, say: Say): Promise<Acquired> {

@@ -3,12 +3,12 @@ import { LockdError } from '../client/errors.js';
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { formatDuration } from '../util/duration.js';
-import type { RunConfig } from './options.js';
+import { what, type RunConfig } from './options.js';
 import { signalNumber } from './signals.js';
-import { brief } from '../util/brief.js';
 import { connectionFailure } from '../util/server-options.js';
 import { serverHeld, type HeldLock } from './held-lock.js';
-import { Backoff } from '../client/backoff.js';
+import { Backoff, sleep } from '../client/backoff.js';
+import { brief } from '../util/brief.js';
 import { acquireOnEtcd } from './acquire-etcd.js';
 
 export type Say = (message: string) => void;
@@ -33,11 +33,15 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
   if (cfg.etcd) return acquireOnEtcd(cfg, say);
   let client: Client | null = null;
   let stoppedBy: NodeJS.Signals | null = null;
-  let wake = () => {};
+  const stopped = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     stoppedBy = signal;
     client?.destroy();
-    wake();
+    stopped.abort();
+  };
+  const givenUp = (signal: NodeJS.Signals): Acquired => {
+    if (cfg.verbose) say(`${signal} while waiting for ${what(cfg)}; giving up`);
+    return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(signal) };
   };
   for (const s of WAIT_SIGNALS) process.on(s, stop);
   const started = performance.now();
@@ -51,10 +55,7 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
       const outcome = await attemptOnce(cfg, client, say, attempt === 1 ? cfg.wait : deadline - performance.now(), started)
         // Stopped by a signal, however the try failed.
         .catch((err) => (stoppedBy ? null : Promise.reject(err)));
-      if (stoppedBy) {
-        if (cfg.verbose) say(`${stoppedBy} while waiting for ${what(cfg)}; giving up`);
-        return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(stoppedBy) };
-      }
+      if (stoppedBy) return givenUp(stoppedBy);
       if (!(outcome instanceof CliError)) return outcome!;
       const left = deadline - performance.now();
       if (outcome.exitCode !== EXIT.UNAVAILABLE) throw outcome;
@@ -62,11 +63,8 @@ export async function acquireLock(cfg: RunConfig, say: Say): Promise<Acquired> {
         throw attempt === 1 ? outcome : new CliError(`${outcome.message} (tried ${attempt} times in ${formatDuration(performance.now() - started)})`, outcome.exitCode);
       }
       if (cfg.verbose && attempt === 1) say(`${outcome.message}; trying again until the wait is over`);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.min(left, backoff.next()));
-      });
-      if (stoppedBy) return { kind: 'exit', status: EXIT.SIGNAL_BASE + signalNumber(stoppedBy) };
+      await sleep(Math.min(left, backoff.next()), stopped.signal);
+      if (stoppedBy) return givenUp(stoppedBy);
     }
   } finally {
     for (const s of WAIT_SIGNALS) process.off(s, stop);
@@ -116,10 +114,6 @@ async function attemptOnce(cfg: RunConfig, client: Client, say: Say, wait: numbe
     }
     throw err;
   }
-}
-
-export function what(cfg: RunConfig): string {
-  return cfg.shared ? `shared lock "${brief(cfg.lock)}"` : `lock "${brief(cfg.lock)}"`;
 }
 
 export function describeAttempt(cfg: RunConfig): string {

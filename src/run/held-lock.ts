@@ -1,7 +1,7 @@
 import type { Client, HeldLockInfo } from '../client/client.js';
 import type { LockdError } from '../client/errors.js';
-import type { RunConfig } from './options.js';
-import { what, type Say } from './acquire-lock.js';
+import type { Say } from './acquire-lock.js';
+import { what, type RunConfig } from './options.js';
 import type { EtcdLocks } from '../etcd/etcd-locks.js';
 import { formatDuration } from '../util/duration.js';
 

@@ -6,6 +6,7 @@ import { checkLockName, durationOption, wholeOption } from '../util/option-value
 import { CliError } from '../util/cli-errors.js';
 import { EXIT } from '../util/exit-codes.js';
 import { VERSION } from '../version.js';
+import { brief } from '../util/brief.js';
 import { ETCD_OPTIONS, SERVER_OPTIONS, serverConfig, text, type ServerConfig } from '../util/server-options.js';
 
 export interface RunConfig extends ServerConfig {
@@ -24,6 +25,11 @@ export interface RunConfig extends ServerConfig {
   pingInterval: number;
   /** The command and its arguments (for -c: the shell, -c and the string). */
   command: string[];
+}
+
+/** The lock, as messages name it: `lock "NAME"` or `shared lock "NAME"`. */
+export function what(cfg: RunConfig): string {
+  return cfg.shared ? `shared lock "${brief(cfg.lock)}"` : `lock "${brief(cfg.lock)}"`;
 }
 
 const COMMAND_LINE: CommandLineSpec = {

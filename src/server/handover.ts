@@ -112,36 +112,3 @@ function reservedOwners(srv: ServerState): Set<Session> {
 
 /** A reserved holder never waits: it has no connection to answer. */
 const NOBODY_WAITS = { answerWait() {} };
-
-/** A state file's contents, checked field by field: the HandOver, or why it is not one. */
-export function parseHandOver(text: string): HandOver | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return 'not JSON';
-  }
-  const o = v as HandOver;
-  if (!isObject(o) || o.lockd !== 'state') return 'not a lockd state file';
-  if (o.version !== 1) return `version ${String(o.version)}, this lockd-server reads version 1`;
-  if (!isWhole(o.written) || !isWhole(o.grace) || !Array.isArray(o.holders)) return 'written, grace or holders missing';
-  for (const h of o.holders) {
-    if (!isObject(h) || typeof h.label !== 'string' || typeof h.address !== 'string' || !/^[0-9a-f]{64}$/.test(String(h.keyDigest)) || !Array.isArray(h.locks)) {
-      return 'a holder without label, address, key or locks';
-    }
-    for (const l of h.locks) {
-      const ok = isObject(l) && typeof l.name === 'string' && typeof l.shared === 'boolean' && isWhole(l.token) && l.token > 0
-        && isWhole(l.since) && (l.max === null || (isWhole(l.max) && l.max > 0));
-      if (!ok) return 'a lock without name, mode, token, time or maximum';
-    }
-  }
-  return o;
-}
-
-function isObject(v: unknown): v is Record<string, never> {
-  return typeof v === 'object' && v !== null;
-}
-
-function isWhole(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
-}

@@ -10,7 +10,6 @@ import { Admission } from './admission.js';
 import { digest } from './auth.js';
 import { TOO_MANY_CONNECTIONS } from '../protocol/replies.js';
 import { handOverTo, takeState, type Shutdown } from './planned-restart.js';
-export { StateDirError } from './state-file.js';
 import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 import { GLOCKD_READ_SIZE, MAX_AUTH_TOKEN } from '../protocol/old-servers.js';
 import { RateLimitedWarning } from './rate-limited.js';
@@ -52,6 +51,7 @@ export const DEFAULT_RECLAIM_GRACE = 15_000;
 export const MAX_RECLAIM_GRACE = 3_600_000;
 
 export type { Shutdown } from './planned-restart.js';
+export { StateDirError } from './state-file.js';
 
 export interface Limits extends ConnectionLimits {
   /** Connections at once; the next one gets an error line and is closed. */

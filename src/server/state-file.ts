@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseHandOver, type HandOver } from './handover.js';
+import type { HandOver } from './handover.js';
 
 // The state file of a planned restart, in --state-dir: written atomically at
-// shutdown, taken (read, then removed) at the next start, so that no later
-// start reuses it.
+// shutdown, taken (read, checked, then removed) at the next start, so that no
+// later start reuses it.
 
 const FILE = 'lockd-state.json';
 
@@ -44,7 +44,7 @@ export function writeStateFile(dir: string, state: HandOver): void {
   syncDir(dir);
 }
 
-export type Taken = { state: HandOver; consume: () => void } | null;
+type Taken = { state: HandOver; consume: () => void } | null;
 
 /**
  * Reads the state file left by a planned shutdown, if any. The caller calls
@@ -83,4 +83,37 @@ function syncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A state file's contents, checked field by field: the HandOver, or why it is not one. */
+function parseHandOver(text: string): HandOver | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  const o = v as HandOver;
+  if (!isObject(o) || o.lockd !== 'state') return 'not a lockd state file';
+  if (o.version !== 1) return `version ${String(o.version)}, this lockd-server reads version 1`;
+  if (!isWhole(o.written) || !isWhole(o.grace) || !Array.isArray(o.holders)) return 'written, grace or holders missing';
+  for (const h of o.holders) {
+    if (!isObject(h) || typeof h.label !== 'string' || typeof h.address !== 'string' || !/^[0-9a-f]{64}$/.test(String(h.keyDigest)) || !Array.isArray(h.locks)) {
+      return 'a holder without label, address, key or locks';
+    }
+    for (const l of h.locks) {
+      const ok = isObject(l) && typeof l.name === 'string' && typeof l.shared === 'boolean' && isWhole(l.token) && l.token > 0
+        && isWhole(l.since) && (l.max === null || (isWhole(l.max) && l.max > 0));
+      if (!ok) return 'a lock without name, mode, token, time or maximum';
+    }
+  }
+  return o;
+}
+
+function isObject(v: unknown): v is Record<string, never> {
+  return typeof v === 'object' && v !== null;
+}
+
+function isWhole(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
 }

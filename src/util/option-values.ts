@@ -1,15 +1,16 @@
-import { MAX_TIMER_MS, parseDuration } from './duration.js';
+import { MAX_TIMER_MS, formatDuration, parseDuration } from './duration.js';
 import { CliError } from './cli-errors.js';
 import { brief } from './brief.js';
 import { DEFAULT_MAX_NAME } from '../protocol/limits.js';
 
 // Option values of both command lines, checked one way.
 
-export function durationOption(value: unknown, option: string, { allowZero = true } = {}): number {
+export function durationOption(value: unknown, option: string, { allowZero = true, max = MAX_TIMER_MS } = {}): number {
   const ms = parseDuration(String(value));
   if (ms === null) throw new CliError(`${option}: "${value}" is not a duration (examples: 500ms, 30s, 2m, 1.5)`);
   if (ms === 0 && !allowZero) throw new CliError(`${option}: must be longer than 0`);
   if (ms > MAX_TIMER_MS) throw new CliError(`${option}: "${value}" is longer than the longest timer (24 days)`);
+  if (ms > max) throw new CliError(`${option}: "${value}" is longer than ${formatDuration(max)}`);
   return ms;
 }
 
